@@ -1,0 +1,1 @@
+"""Building blocks every sandbox service stands on; imports no service."""
