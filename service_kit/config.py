@@ -125,7 +125,9 @@ def start_service(
     return RunningService(server, port, clock, parts)
 
 
-def run_service(name: str, config: ServiceConfig, build: Callable[[ServiceConfig, Clock], ServiceParts]) -> None:
+def run_service(
+    name: str, config: ServiceConfig, build: Callable[[ServiceConfig, Clock], ServiceParts]
+) -> None:
     """Serves one service in this process until SIGTERM or SIGINT, then stops it cleanly."""
     configure_logging(name, config.log_format)
     running = start_service(config, build)
@@ -156,8 +158,14 @@ class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClien
 
     def _with_token(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
         metadata = [*(details.metadata or ()), self._metadata]
-        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
-                            details.wait_for_ready, details.compression)
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
 
     def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
         return continuation(self._with_token(client_call_details), request)

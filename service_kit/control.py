@@ -34,7 +34,9 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     def GetClock(
         self, request: control_pb2.GetClockRequest, context: grpc.ServicerContext
     ) -> control_pb2.GetClockResponse:
-        response = control_pb2.GetClockResponse(now=to_timestamp(self._clock.now_ms()), mode=_MODES[self._clock.mode])
+        response = control_pb2.GetClockResponse(
+            now=to_timestamp(self._clock.now_ms()), mode=_MODES[self._clock.mode]
+        )
         next_timer_ms = self._clock.next_timer_ms()
         if next_timer_ms is not None:
             response.next_timer_time.CopyFrom(to_timestamp(next_timer_ms))
@@ -65,13 +67,17 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
             "AdvanceClock", request, control_pb2.AdvanceClockResponse, lambda _: response, self._clock.now_ms
         )
 
-    def Reset(self, request: control_pb2.ResetRequest, context: grpc.ServicerContext) -> control_pb2.ResetResponse:
+    def Reset(
+        self, request: control_pb2.ResetRequest, context: grpc.ServicerContext
+    ) -> control_pb2.ResetResponse:
         stored = self._request_log.lookup("Reset", request, control_pb2.ResetResponse)
         if stored is not None:
             return stored
         self._reset()
         response = control_pb2.ResetResponse(reset_time=to_timestamp(self._clock.now_ms()))
-        return self._request_log.run("Reset", request, control_pb2.ResetResponse, lambda _: response, self._clock.now_ms)
+        return self._request_log.run(
+            "Reset", request, control_pb2.ResetResponse, lambda _: response, self._clock.now_ms
+        )
 
 
 def control_registration(servicer: ControlServicer) -> ServiceRegistration:

@@ -76,4 +76,6 @@ class Database:
         version = database.execute("PRAGMA user_version").fetchone()[0]
         assert version <= len(migrations), f"{self.path} is newer than this program (schema {version})"
         for number, script in enumerate(migrations[version:], start=version + 1):
-            database.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            database.conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )

@@ -28,7 +28,7 @@ def parse_units(
     match = _DECIMAL_PATTERN.match(text)
     if match is None:
         raise invalid_argument(
-            "AMOUNT_MALFORMED", field_name, f"{text!r} is not a decimal number such as \"12.5\""
+            "AMOUNT_MALFORMED", field_name, f'{text!r} is not a decimal number such as "12.5"'
         )
     sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
     if len(fraction) > scale:
@@ -113,4 +113,3 @@ class AssetScales:
                 raise ValueError(f"asset spec {spec!r} must look like BTC=8")
             scales[code] = int(scale_text)
         return AssetScales(scales)
-

@@ -29,7 +29,9 @@ def build_control_only(config: ServiceConfig, clock: Clock) -> ServiceParts:
     fired: list[int] = []
     clock.schedule(clock.now_ms() + 60_000, "probe", lambda: fired.append(clock.now_ms()))
     servicer = ControlServicer(clock, RequestLog(database), database.delete_everything)
-    return ServiceParts([control_registration(servicer)], CONTROL_POLICY, "test.oes-sandbox.local", database.close)
+    return ServiceParts(
+        [control_registration(servicer)], CONTROL_POLICY, "test.oes-sandbox.local", database.close
+    )
 
 
 @pytest.fixture()
@@ -60,7 +62,9 @@ def bearer(principal: Principal) -> tuple[tuple[str, str]]:
 
 def test_advance_runs_due_timers_once_per_request_id(service: RunningService) -> None:
     control = stub(service)
-    request = control_pb2.AdvanceClockRequest(request_id="advance-1", duration=duration_pb2.Duration(seconds=120))
+    request = control_pb2.AdvanceClockRequest(
+        request_id="advance-1", duration=duration_pb2.Duration(seconds=120)
+    )
 
     first = control.AdvanceClock(request, metadata=bearer(ADMIN))
     retry = control.AdvanceClock(request, metadata=bearer(ADMIN))
@@ -92,7 +96,11 @@ def test_reused_request_id_with_other_content_is_refused(service: RunningService
     [
         ((), grpc.StatusCode.UNAUTHENTICATED, "MISSING_TOKEN"),
         ((("authorization", "Bearer oes1.admin.0000"),), grpc.StatusCode.UNAUTHENTICATED, "UNKNOWN_TOKEN"),
-        (bearer(Principal(PrincipalKind.CLIENT, "acme")), grpc.StatusCode.PERMISSION_DENIED, "PRINCIPAL_NOT_ALLOWED"),
+        (
+            bearer(Principal(PrincipalKind.CLIENT, "acme")),
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PRINCIPAL_NOT_ALLOWED",
+        ),
     ],
 )
 def test_control_is_admin_only(

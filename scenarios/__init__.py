@@ -1,0 +1,1 @@
+"""The `oes` command line: supervisor, world seeding, demo and (later) the scenario runner."""
