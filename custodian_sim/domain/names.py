@@ -56,15 +56,19 @@ def parse_exchange_name(name: str, field_name: str) -> str:
 
 
 def parse_owner_name(name: str, field_name: str) -> str:
-    """Checks that `name` is `clients/{client}` or `exchanges/{exchange}` and returns it."""
+    """Checks that `name` is `clients/{client}`, `exchanges/{exchange}` or `world` and returns it."""
     collection = name.partition("/")[0]
-    if collection == EXCHANGES:
+    if name == WORLD_OWNER:
+        pass
+    elif collection == EXCHANGES:
         parse_exchange_name(name, field_name)
     elif collection == CLIENTS:
         parse_client_name(name, field_name)
     else:
         raise invalid_argument(
-            NAME_INVALID, field_name, f"{name!r} is neither 'clients/{{client}}' nor 'exchanges/{{exchange}}'"
+            NAME_INVALID,
+            field_name,
+            f"{name!r} is none of 'clients/{{client}}', 'exchanges/{{exchange}}' and 'world'",
         )
     return name
 

@@ -40,8 +40,8 @@ class Party:
         return (self.name, self.kind, self.display_name) == (other.name, other.kind, other.display_name)
 
 
-def new_party(name: str, kind: PartyKind, display_name: str, create_time_ms: int) -> Party:
-    """Validates and builds a party; the name's collection must match the kind."""
+def check_party_fields(name: str, kind: PartyKind, display_name: str) -> None:
+    """Validates a party to register: the name's collection must match the kind."""
     if kind is PartyKind.CLIENT:
         parse_client_name(name, "party.name")
     else:
@@ -50,7 +50,11 @@ def new_party(name: str, kind: PartyKind, display_name: str, create_time_ms: int
         raise invalid_argument(
             "DISPLAY_NAME_TOO_LONG", "party.display_name", f"at most {DISPLAY_NAME_LENGTH_MAX} characters"
         )
-    return Party(name, kind, display_name, create_time_ms)
+
+
+def party_kind_of(name: str) -> PartyKind:
+    """The kind a well-formed owner name (`clients/...` or `exchanges/...`) stands for."""
+    return PartyKind(name.partition("/")[0])
 
 
 def check_party_recreate(existing: Party, requested: Party) -> Party:

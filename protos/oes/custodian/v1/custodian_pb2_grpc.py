@@ -49,7 +49,7 @@ class CustodyServiceServicer:
     def ListBalances(self, request, context):
         """Lists the balances of every account of one owner, for every asset. A client may list
         only its own (`clients/{client}`); an exchange only its own (`exchanges/{exchange}`);
-        the bridge and admin may list any owner.
+        the bridge and admin may list any owner, including `world`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

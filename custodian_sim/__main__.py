@@ -1,0 +1,24 @@
+"""`python -m custodian_sim`: serves the custodian until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from custodian_sim.bootstrap import PORT_DEFAULT, build
+from service_kit.config import add_service_arguments, run_service, service_config
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parses the command line and serves."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custodian_sim",
+        description="The OES sandbox custodian: segregated custody and settlement execution over gRPC.",
+    )
+    add_service_arguments(parser, port_default=PORT_DEFAULT)
+    arguments = parser.parse_args(argv)
+    run_service("custodian_sim", service_config(arguments), build)
+
+
+if __name__ == "__main__":
+    main()

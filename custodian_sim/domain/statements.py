@@ -1,0 +1,367 @@
+"""Settlement statements: what makes one acceptable, its continuity, and the transfers that execute it."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
+from custodian_sim.domain.names import (
+    ConnectionName,
+    StatementName,
+    allocated_account,
+    parse_exchange_name,
+    settlement_account,
+)
+from service_kit.errors import ServiceError, already_exists, failed_precondition, invalid_argument, not_found
+from service_kit.money import AssetScales, parse_units
+from service_kit.statement import StatementContent
+
+# A statement covers every connection of one exchange and every asset; this bounds the
+# work of one verification and one execution.
+ENTRIES_PER_STATEMENT_MAX = 100_000
+SIGNATURE_LENGTH = 64
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+STATEMENT_NOT_FOUND = "STATEMENT_NOT_FOUND"
+STATEMENT_SIGNATURE_INVALID = "STATEMENT_SIGNATURE_INVALID"
+STATEMENT_CONFLICT = "STATEMENT_CONFLICT"
+STATEMENT_OUT_OF_SEQUENCE = "STATEMENT_OUT_OF_SEQUENCE"
+STATEMENT_IN_FLIGHT = "STATEMENT_IN_FLIGHT"
+NONCE_REUSED = "NONCE_REUSED"
+EXCHANGE_KEY_NOT_REGISTERED = "EXCHANGE_KEY_NOT_REGISTERED"
+LOSS_EXCEEDS_ALLOCATION = "LOSS_EXCEEDS_ALLOCATION"
+INSUFFICIENT_SETTLEMENT_FUNDS = "INSUFFICIENT_SETTLEMENT_FUNDS"
+
+
+class StatementState(enum.Enum):
+    """Lifecycle of a statement at the custodian (AIP-216 names)."""
+
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One parsed entry: positive units are owed to the client (a gain), negative by it (a loss)."""
+
+    connection: ConnectionName
+    asset: str
+    amount_units: int
+
+    def __post_init__(self) -> None:
+        assert self.amount_units != 0, "statements carry only non-zero entries"
+
+
+@dataclass(frozen=True)
+class SignedStatement:
+    """A statement exactly as the exchange signed it, with its entries parsed into units."""
+
+    content: StatementContent
+    signature: bytes
+    statement_name: StatementName
+    entries: tuple[StatementEntry, ...]
+
+    @property
+    def name(self) -> str:
+        """The statement's resource name."""
+        return self.content.name
+
+    @property
+    def exchange(self) -> str:
+        """The issuing exchange's resource name."""
+        return self.content.exchange
+
+    def identical_to(self, other: SignedStatement) -> bool:
+        """Same signed content and same signature bytes."""
+        return self.content == other.content and self.signature == other.signature
+
+
+def parse_statement(content: StatementContent, signature: bytes, assets: AssetScales) -> SignedStatement:
+    """Checks everything about a statement that needs no stored state, naming the bad field."""
+    statement_name = StatementName.parse(content.name, "statement.name")
+    exchange_id = parse_exchange_name(content.exchange, "statement.exchange")
+    if exchange_id != statement_name.exchange_id:
+        raise invalid_argument(
+            "STATEMENT_EXCHANGE_MISMATCH",
+            "statement.exchange",
+            f"{content.exchange!r} did not issue {content.name!r}",
+        )
+    if content.number != statement_name.number:
+        raise invalid_argument(
+            "STATEMENT_NUMBER_MISMATCH",
+            "statement.number",
+            f"{content.number} is not the number in the name {content.name!r}",
+        )
+    if content.cutoff_time_ms < 0:
+        raise invalid_argument("CUTOFF_TIME_INVALID", "statement.cutoff_time", "must not be before 1970")
+    if content.first_trade_sequence < 1:
+        raise invalid_argument(
+            "TRADE_SEQUENCE_INVALID", "statement.first_trade_sequence", "trade sequences start at 1"
+        )
+    if not NONCE_PATTERN.fullmatch(content.nonce):
+        raise invalid_argument(
+            "NONCE_INVALID", "statement.nonce", "must be 1-128 characters of letters, digits and ._:-"
+        )
+    if len(signature) != SIGNATURE_LENGTH:
+        raise invalid_argument(
+            STATEMENT_SIGNATURE_INVALID,
+            "statement.signature",
+            f"an Ed25519 signature is {SIGNATURE_LENGTH} bytes, got {len(signature)}",
+        )
+    if len(content.entries) > ENTRIES_PER_STATEMENT_MAX:
+        raise invalid_argument(
+            "TOO_MANY_ENTRIES", "statement.entries", f"at most {ENTRIES_PER_STATEMENT_MAX} entries"
+        )
+    entries: list[StatementEntry] = []
+    previous_key: tuple[str, str] | None = None
+    for index, entry in enumerate(content.entries):
+        field_prefix = f"statement.entries[{index}]"
+        connection = ConnectionName.parse(entry.connection, f"{field_prefix}.connection")
+        if connection.exchange_id != exchange_id:
+            raise invalid_argument(
+                "ENTRY_OF_OTHER_EXCHANGE",
+                f"{field_prefix}.connection",
+                f"{entry.connection!r} is not a connection of {content.exchange}",
+            )
+        scale = assets.scale(entry.asset, f"{field_prefix}.asset")
+        amount_units = parse_units(
+            entry.amount, scale, f"{field_prefix}.amount", allow_negative=True, allow_zero=True
+        )
+        if amount_units == 0:
+            raise invalid_argument(
+                "ENTRY_AMOUNT_ZERO", f"{field_prefix}.amount", "entries are only for non-zero amounts"
+            )
+        key = (entry.connection, entry.asset)
+        if previous_key is not None and key <= previous_key:
+            raise invalid_argument(
+                "ENTRIES_NOT_SORTED",
+                "statement.entries",
+                f"entry {index} ({entry.connection}, {entry.asset}) is out of order or repeated; "
+                "entries are sorted by connection, then asset, each pair once",
+            )
+        previous_key = key
+        entries.append(StatementEntry(connection, entry.asset, amount_units))
+    return SignedStatement(content, signature, statement_name, tuple(entries))
+
+
+@dataclass(frozen=True)
+class RecordedStatement:
+    """A verified statement as the custodian keeps it."""
+
+    statement: SignedStatement
+    state: StatementState
+    transfer_ids: tuple[str, ...]
+    submit_time_ms: int
+    execute_time_ms: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The statement's resource name."""
+        return self.statement.name
+
+    def executed(self, transfer_ids: tuple[str, ...], execute_time_ms: int) -> RecordedStatement:
+        """The statement once every entry has been applied."""
+        assert self.state is StatementState.PENDING, f"{self.name} is {self.state.value}"
+        return replace(
+            self, state=StatementState.SUCCEEDED, transfer_ids=transfer_ids, execute_time_ms=execute_time_ms
+        )
+
+
+def require_statement(recorded: RecordedStatement | None, name: str) -> RecordedStatement:
+    """Returns the recorded statement, or NOT_FOUND."""
+    if recorded is None:
+        raise not_found(STATEMENT_NOT_FOUND, f"{name} was never submitted to the custodian", statement=name)
+    return recorded
+
+
+def require_key(public_key: bytes | None, exchange: str) -> bytes:
+    """Returns the exchange's registered key, or FAILED_PRECONDITION: nothing is trusted unsigned."""
+    if public_key is None:
+        raise failed_precondition(
+            EXCHANGE_KEY_NOT_REGISTERED,
+            f"{exchange} has no statement key registered; an admin registers it with RegisterExchangeKey",
+            exchange=exchange,
+        )
+    return public_key
+
+
+def signature_invalid(statement: SignedStatement) -> ServiceError:
+    """The error for a statement whose signature is not the exchange's."""
+    return invalid_argument(
+        STATEMENT_SIGNATURE_INVALID,
+        "statement.signature",
+        f"is not {statement.exchange}'s signature over the content of {statement.name}",
+    )
+
+
+def check_resubmission(recorded: RecordedStatement, statement: SignedStatement) -> None:
+    """A statement name stands for one content forever."""
+    if not recorded.statement.identical_to(statement):
+        raise already_exists(
+            STATEMENT_CONFLICT,
+            f"{statement.name} was already recorded with other content; statement names are never reused",
+            statement=statement.name,
+        )
+
+
+def check_nonce_unused(nonce_used: bool, statement: SignedStatement) -> None:
+    """A nonce is accepted once: a replayed nonce marks a replayed or forged statement."""
+    if nonce_used:
+        raise already_exists(
+            NONCE_REUSED,
+            f"the nonce of {statement.name} was already used by another statement",
+            statement=statement.name,
+            nonce=statement.content.nonce,
+        )
+
+
+def check_continuity(statement: SignedStatement, previous: RecordedStatement | None) -> None:
+    """The statement follows the previous one exactly: no gap, no overlap, no fork."""
+    content = statement.content
+    if previous is None:
+        expected_number, expected_previous, expected_first = 1, "", 1
+    else:
+        expected_number = previous.statement.content.number + 1
+        expected_previous = previous.name
+        expected_first = previous.statement.content.last_trade_sequence + 1
+    problems: list[str] = []
+    if content.number != expected_number:
+        problems.append(f"number is {content.number}, expected {expected_number}")
+    if content.previous_statement != expected_previous:
+        problems.append(
+            f"previous_statement is {content.previous_statement!r}, expected {expected_previous!r}"
+        )
+    if content.first_trade_sequence != expected_first:
+        problems.append(f"first_trade_sequence is {content.first_trade_sequence}, expected {expected_first}")
+    if content.last_trade_sequence < content.first_trade_sequence - 1:
+        problems.append(
+            f"last_trade_sequence {content.last_trade_sequence} is before first_trade_sequence "
+            f"{content.first_trade_sequence} - 1"
+        )
+    if problems:
+        raise failed_precondition(
+            STATEMENT_OUT_OF_SEQUENCE,
+            f"{statement.name} does not follow {expected_previous or 'nothing'}: " + "; ".join(problems),
+            statement=statement.name,
+            expected_previous_statement=expected_previous,
+        )
+    if previous is not None and previous.state is StatementState.PENDING:
+        # The loss bound of the new statement is only meaningful once the previous one moved
+        # the allocations; two pending statements could take the same units twice.
+        raise failed_precondition(
+            STATEMENT_IN_FLIGHT,
+            f"{previous.name} is not executed yet; execute it before submitting {statement.name}",
+            statement=statement.name,
+            previous_statement=previous.name,
+        )
+
+
+def execution_balance_keys(statement: SignedStatement) -> set[BalanceKey]:
+    """Every balance that verifying or executing the statement reads."""
+    settlement = settlement_account(statement.statement_name.exchange_id)
+    keys: set[BalanceKey] = set()
+    for entry in statement.entries:
+        keys.add((allocated_account(entry.connection), entry.asset))
+        keys.add((settlement, entry.asset))
+    return keys
+
+
+def check_loss_bound(
+    statement: SignedStatement, balances: Mapping[BalanceKey, int], assets: AssetScales
+) -> None:
+    """A settlement never takes more from a client than its allocation (the whole statement, for now)."""
+    for entry in statement.entries:
+        if entry.amount_units >= 0:
+            continue
+        account = allocated_account(entry.connection)
+        allocated_units = balances.get((account, entry.asset), 0)
+        if -entry.amount_units > allocated_units:
+            raise failed_precondition(
+                LOSS_EXCEEDS_ALLOCATION,
+                f"{statement.name} takes {assets.format(entry.asset, -entry.amount_units)} {entry.asset} "
+                f"from {entry.connection.name}, which has only "
+                f"{assets.format(entry.asset, allocated_units)} {entry.asset} allocated",
+                statement=statement.name,
+                connection=entry.connection.name,
+                asset=entry.asset,
+                allocated=assets.format(entry.asset, allocated_units),
+                loss=assets.format(entry.asset, -entry.amount_units),
+            )
+
+
+def settlement_transfer_id(statement_name: StatementName, connection: ConnectionName, asset: str) -> str:
+    """Deterministic from the statement, connection and asset, so execution happens at most once."""
+    return f"{statement_name.name}/transfers/{connection.client_id}/{asset}"
+
+
+def _sum_by_asset(entries: Iterable[StatementEntry]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for entry in entries:
+        totals[entry.asset] = totals.get(entry.asset, 0) + abs(entry.amount_units)
+    return totals
+
+
+def plan_execution(
+    statement: SignedStatement,
+    balances: Mapping[BalanceKey, int],
+    assets: AssetScales,
+    execute_time_ms: int,
+) -> tuple[Transfer, ...]:
+    """The transfers that execute a statement: every loss first, then every gain.
+
+    Losses come first because they pay into the settlement account the gains are paid out
+    of. Refuses the whole statement when a loss exceeds its allocation or the settlement
+    account cannot pay the gains.
+    """
+    check_loss_bound(statement, balances, assets)
+    exchange_id = statement.statement_name.exchange_id
+    settlement = settlement_account(exchange_id)
+    losses = [entry for entry in statement.entries if entry.amount_units < 0]
+    gains = [entry for entry in statement.entries if entry.amount_units > 0]
+    loss_totals = _sum_by_asset(losses)
+    for asset, gain_units in sorted(_sum_by_asset(gains).items()):
+        funds_units = balances.get((settlement, asset), 0) + loss_totals.get(asset, 0)
+        if gain_units > funds_units:
+            raise failed_precondition(
+                INSUFFICIENT_SETTLEMENT_FUNDS,
+                f"{settlement} can pay {assets.format(asset, funds_units)} {asset} (its balance plus "
+                f"this statement's losses), less than the {assets.format(asset, gain_units)} {asset} "
+                f"of client gains in {statement.name}; the exchange must top it up",
+                statement=statement.name,
+                account=settlement,
+                asset=asset,
+                available=assets.format(asset, funds_units),
+                required=assets.format(asset, gain_units),
+            )
+    transfers: list[Transfer] = []
+    for entry in losses:
+        transfers.append(
+            Transfer(
+                id=settlement_transfer_id(statement.statement_name, entry.connection, entry.asset),
+                from_account=allocated_account(entry.connection),
+                to_account=settlement,
+                asset=entry.asset,
+                amount_units=-entry.amount_units,
+                kind=TransferKind.SETTLEMENT_LOSS,
+                reference=statement.name,
+                create_time_ms=execute_time_ms,
+            )
+        )
+    for entry in gains:
+        transfers.append(
+            Transfer(
+                id=settlement_transfer_id(statement.statement_name, entry.connection, entry.asset),
+                from_account=settlement,
+                to_account=allocated_account(entry.connection),
+                asset=entry.asset,
+                amount_units=entry.amount_units,
+                kind=TransferKind.SETTLEMENT_GAIN,
+                reference=statement.name,
+                create_time_ms=execute_time_ms,
+            )
+        )
+    return tuple(transfers)

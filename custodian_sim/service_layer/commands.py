@@ -1,0 +1,83 @@
+"""Validated inputs of the use cases and what they return; plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from custodian_sim.domain.names import ConnectionName
+from custodian_sim.domain.parties import PartyKind
+
+
+@dataclass(frozen=True)
+class CreateParty:
+    """Register a client or an exchange."""
+
+    name: str
+    kind: PartyKind
+    display_name: str
+
+
+@dataclass(frozen=True)
+class RegisterExchangeKey:
+    """Record (or replace) an exchange's statement key."""
+
+    exchange: str
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class SimulateDeposit:
+    """Book an amount arriving from the chain for a party; at most once per deposit id."""
+
+    deposit_id: str
+    owner: str
+    asset: str
+    amount_units: int
+
+    def __post_init__(self) -> None:
+        assert self.amount_units > 0
+
+
+@dataclass(frozen=True)
+class LockAllocation:
+    """Lock part of a client's available balance for a connection; at most once per allocation id."""
+
+    connection: ConnectionName
+    allocation_id: str
+    asset: str
+    amount_units: int
+
+    def __post_init__(self) -> None:
+        assert self.amount_units > 0
+
+
+@dataclass(frozen=True)
+class UnlockAllocation:
+    """Return part of an allocation to the client; at most once per unlock id."""
+
+    connection: ConnectionName
+    unlock_id: str
+    asset: str
+    amount_units: int
+
+    def __post_init__(self) -> None:
+        assert self.amount_units > 0
+
+
+@dataclass(frozen=True)
+class DepositResult:
+    """The deposit as booked."""
+
+    transfer_id: str
+    account: str
+    asset: str
+    balance_units: int
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """A lock or unlock as booked, and the connection's allocated balance afterwards."""
+
+    transfer_id: str
+    asset: str
+    allocated_units: int

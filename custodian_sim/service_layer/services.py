@@ -1,0 +1,190 @@
+"""The custodian's use cases; each runs inside a unit of work the caller commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from custodian_sim.domain import statements as statement_rules
+from custodian_sim.domain.allocations import lock_transfer, unlock_transfer
+from custodian_sim.domain.connections import Connection, new_connection, require_connection
+from custodian_sim.domain.deposits import deposit_transfer
+from custodian_sim.domain.ledger import Posting, Transfer, balance_keys, post
+from custodian_sim.domain.names import WORLD_OWNER, ConnectionName, StatementName, allocated_account
+from custodian_sim.domain.parties import (
+    ExchangeKey,
+    Party,
+    PartyKind,
+    check_party_recreate,
+    party_kind_of,
+    require_party,
+)
+from custodian_sim.domain.statements import RecordedStatement, SignedStatement, StatementState
+from custodian_sim.service_layer.commands import (
+    AllocationResult,
+    CreateParty,
+    DepositResult,
+    LockAllocation,
+    RegisterExchangeKey,
+    SimulateDeposit,
+    UnlockAllocation,
+)
+from custodian_sim.service_layer.ports import Balance, SignatureVerifier
+from custodian_sim.service_layer.unit_of_work import UnitOfWork
+from service_kit.clock import Clock
+from service_kit.errors import failed_precondition
+from service_kit.money import AssetScales
+
+
+class CustodianService:
+    """Parties, deposits, connections, allocations and settlement statements."""
+
+    def __init__(self, clock: Clock, assets: AssetScales, verifier: SignatureVerifier) -> None:
+        self._clock = clock
+        self._assets = assets
+        self._verifier = verifier
+
+    # Parties and keys.
+
+    def create_party(self, uow: UnitOfWork, command: CreateParty) -> Party:
+        """Registers a party; registering the same party again returns it."""
+        requested = Party(command.name, command.kind, command.display_name, self._clock.now_ms())
+        existing = uow.parties.get(command.name)
+        if existing is not None:
+            return check_party_recreate(existing, requested)
+        uow.parties.add(requested)
+        return requested
+
+    def register_exchange_key(self, uow: UnitOfWork, command: RegisterExchangeKey) -> ExchangeKey:
+        """Records the exchange's statement key; a new key replaces the old one (key rotation)."""
+        require_party(uow.parties.get(command.exchange), command.exchange, PartyKind.EXCHANGE)
+        existing = uow.exchange_keys.get(command.exchange)
+        if existing is not None and existing.public_key == command.public_key:
+            return existing
+        key = ExchangeKey(command.exchange, command.public_key, self._clock.now_ms())
+        uow.exchange_keys.put(key)
+        return key
+
+    # Ledger.
+
+    def simulate_deposit(self, uow: UnitOfWork, command: SimulateDeposit) -> DepositResult:
+        """Books a deposit from `world/chain` into the owner's available or settlement account."""
+        party = require_party(uow.parties.get(command.owner), command.owner, party_kind_of(command.owner))
+        transfer = deposit_transfer(
+            party, command.deposit_id, command.asset, command.amount_units, self._clock.now_ms()
+        )
+        self._post(uow, [transfer])
+        key = (transfer.to_account, transfer.asset)
+        return DepositResult(
+            transfer.id, transfer.to_account, transfer.asset, uow.ledger.balances([key])[key]
+        )
+
+    def list_balances(self, uow: UnitOfWork, owner: str) -> list[Balance]:
+        """Every balance of the owner's accounts; `world` is the outside world (`world/chain`)."""
+        if owner != WORLD_OWNER:
+            require_party(uow.parties.get(owner), owner, party_kind_of(owner))
+        return uow.ledger.balances_of_owner(owner)
+
+    # Connections and allocations.
+
+    def create_connection(self, uow: UnitOfWork, name: ConnectionName) -> Connection:
+        """Creates the connection in state ACTIVE; creating it again returns the existing one."""
+        require_party(uow.parties.get(name.client), name.client, PartyKind.CLIENT)
+        require_party(uow.parties.get(name.exchange), name.exchange, PartyKind.EXCHANGE)
+        existing = uow.connections.get(name)
+        if existing is not None:
+            return existing
+        connection = new_connection(name, self._clock.now_ms())
+        uow.connections.add(connection)
+        return connection
+
+    def lock_allocation(self, uow: UnitOfWork, command: LockAllocation) -> AllocationResult:
+        """Moves `available -> allocated` once per allocation id."""
+        connection = require_connection(uow.connections.get(command.connection), command.connection)
+        transfer = lock_transfer(
+            connection, command.allocation_id, command.asset, command.amount_units, self._clock.now_ms()
+        )
+        if not uow.ledger.transfers_by_id([transfer.id]):
+            # A retried lock returns its result even if the connection has closed since.
+            connection.require_active()
+        self._post(uow, [transfer])
+        return self._allocation_result(uow, command.connection, transfer)
+
+    def unlock_allocation(self, uow: UnitOfWork, command: UnlockAllocation) -> AllocationResult:
+        """Moves `allocated -> available` once per unlock id."""
+        connection = require_connection(uow.connections.get(command.connection), command.connection)
+        transfer = unlock_transfer(
+            connection, command.unlock_id, command.asset, command.amount_units, self._clock.now_ms()
+        )
+        self._post(uow, [transfer])
+        return self._allocation_result(uow, command.connection, transfer)
+
+    def _allocation_result(
+        self, uow: UnitOfWork, connection: ConnectionName, transfer: Transfer
+    ) -> AllocationResult:
+        key = (allocated_account(connection), transfer.asset)
+        return AllocationResult(transfer.id, transfer.asset, uow.ledger.balances([key]).get(key, 0))
+
+    # Statements.
+
+    def submit_statement(self, uow: UnitOfWork, statement: SignedStatement) -> RecordedStatement:
+        """Verifies a statement and records it PENDING; the same statement again returns the record."""
+        require_party(uow.parties.get(statement.exchange), statement.exchange, PartyKind.EXCHANGE)
+        key = uow.exchange_keys.get(statement.exchange)
+        public_key = statement_rules.require_key(key.public_key if key else None, statement.exchange)
+        recorded = uow.statements.get(statement.name)
+        if recorded is not None and recorded.statement.identical_to(statement):
+            return recorded
+        # The signature is checked before anything else about the content, so a forger
+        # learns nothing from the answer but that the signature is wrong.
+        if not self._verifier.verify(public_key, statement.content, statement.signature):
+            raise statement_rules.signature_invalid(statement)
+        if recorded is not None:
+            statement_rules.check_resubmission(recorded, statement)
+        statement_rules.check_nonce_unused(uow.statements.nonce_used(statement.content.nonce), statement)
+        statement_rules.check_continuity(statement, uow.statements.latest(statement.exchange))
+        self._require_active_connections(uow, statement)
+        balances = uow.ledger.balances(statement_rules.execution_balance_keys(statement))
+        statement_rules.check_loss_bound(statement, balances, self._assets)
+        recorded = RecordedStatement(statement, StatementState.PENDING, (), self._clock.now_ms())
+        uow.statements.add(recorded)
+        return recorded
+
+    def execute_statement(self, uow: UnitOfWork, name: StatementName) -> RecordedStatement:
+        """Applies every entry in one transaction, at most once; executing again returns the record."""
+        recorded = statement_rules.require_statement(uow.statements.get(name.name), name.name)
+        if recorded.state is StatementState.SUCCEEDED:
+            return recorded
+        if recorded.state is not StatementState.PENDING:
+            raise failed_precondition(
+                "STATEMENT_NOT_EXECUTABLE",
+                f"{name.name} is {recorded.state.value}; only a PENDING statement executes",
+                statement=name.name,
+                state=recorded.state.value,
+            )
+        statement = recorded.statement
+        now_ms = self._clock.now_ms()
+        balances = uow.ledger.balances(statement_rules.execution_balance_keys(statement))
+        transfers = statement_rules.plan_execution(statement, balances, self._assets, now_ms)
+        self._post(uow, transfers)
+        executed = recorded.executed(tuple(transfer.id for transfer in transfers), now_ms)
+        uow.statements.update(executed)
+        return executed
+
+    def get_statement(self, uow: UnitOfWork, name: StatementName) -> RecordedStatement:
+        """Returns a recorded statement."""
+        return statement_rules.require_statement(uow.statements.get(name.name), name.name)
+
+    def _require_active_connections(self, uow: UnitOfWork, statement: SignedStatement) -> None:
+        names = {entry.connection for entry in statement.entries}
+        connections = uow.connections.get_many(names)
+        for name in sorted(names):
+            require_connection(connections.get(name), name).require_active()
+
+    def _post(self, uow: UnitOfWork, transfers: Sequence[Transfer]) -> Posting:
+        """Posts linked transfers: skips those posted before, refuses conflicts and overdrafts."""
+        recorded = uow.ledger.transfers_by_id([transfer.id for transfer in transfers])
+        balances = uow.ledger.balances(balance_keys(transfers))
+        posting = post(transfers, recorded, balances, self._assets)
+        if not posting.is_empty:
+            uow.ledger.append(posting.transfers, posting.balances)
+        return posting

@@ -1,0 +1,47 @@
+"""The unit of work: every repository the use cases touch, inside one all-or-nothing transaction."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from custodian_sim.service_layer.ports import (
+    ConnectionRepository,
+    ExchangeKeyRepository,
+    LedgerRepository,
+    PartyRepository,
+    StatementRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """Repositories sharing one transaction.
+
+    The caller opens and commits the transaction (through the request log, so the stored
+    response of an idempotent request commits together with its effects); a use case that
+    raises leaves nothing behind.
+    """
+
+    @property
+    def parties(self) -> PartyRepository:
+        """Registered parties."""
+        ...
+
+    @property
+    def exchange_keys(self) -> ExchangeKeyRepository:
+        """Exchange statement keys."""
+        ...
+
+    @property
+    def connections(self) -> ConnectionRepository:
+        """Connections."""
+        ...
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        """Transfers and balances."""
+        ...
+
+    @property
+    def statements(self) -> StatementRepository:
+        """Verified statements."""
+        ...

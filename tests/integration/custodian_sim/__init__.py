@@ -1,0 +1,1 @@
+"""Integration tests of the custodian over a real gRPC server and real SQLite."""

@@ -1,0 +1,148 @@
+"""An in-memory unit of work for use-case tests: every repository over plain dicts, all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from custodian_sim.domain.connections import Connection
+from custodian_sim.domain.ledger import BalanceKey, Transfer
+from custodian_sim.domain.names import ConnectionName, account_owner
+from custodian_sim.domain.parties import ExchangeKey, Party
+from custodian_sim.domain.statements import RecordedStatement, StatementState
+from custodian_sim.service_layer.ports import Balance
+
+
+@dataclass
+class FakeState:
+    """Everything the custodian stores; values are immutable, so copying the dicts is a snapshot."""
+
+    parties: dict[str, Party] = field(default_factory=dict)
+    keys: dict[str, ExchangeKey] = field(default_factory=dict)
+    connections: dict[ConnectionName, Connection] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    balances: dict[BalanceKey, int] = field(default_factory=dict)
+    statements: dict[str, RecordedStatement] = field(default_factory=dict)
+
+    def copy(self) -> FakeState:
+        return FakeState(
+            dict(self.parties),
+            dict(self.keys),
+            dict(self.connections),
+            dict(self.transfers),
+            dict(self.balances),
+            dict(self.statements),
+        )
+
+
+class FakePartyRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, name: str) -> Party | None:
+        return self._state.parties.get(name)
+
+    def add(self, party: Party) -> None:
+        assert party.name not in self._state.parties
+        self._state.parties[party.name] = party
+
+
+class FakeExchangeKeyRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, exchange: str) -> ExchangeKey | None:
+        return self._state.keys.get(exchange)
+
+    def put(self, key: ExchangeKey) -> None:
+        self._state.keys[key.exchange] = key
+
+
+class FakeConnectionRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, name: ConnectionName) -> Connection | None:
+        return self._state.connections.get(name)
+
+    def get_many(self, names: Collection[ConnectionName]) -> dict[ConnectionName, Connection]:
+        return {name: self._state.connections[name] for name in names if name in self._state.connections}
+
+    def add(self, connection: Connection) -> None:
+        assert connection.name not in self._state.connections
+        self._state.connections[connection.name] = connection
+
+
+class FakeLedgerRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def transfers_by_id(self, transfer_ids: Collection[str]) -> dict[str, Transfer]:
+        return {id_: self._state.transfers[id_] for id_ in transfer_ids if id_ in self._state.transfers}
+
+    def balances(self, keys: Collection[BalanceKey]) -> dict[BalanceKey, int]:
+        return {key: self._state.balances[key] for key in keys if key in self._state.balances}
+
+    def append(self, transfers: Sequence[Transfer], balances: Mapping[BalanceKey, int]) -> None:
+        for transfer in transfers:
+            assert transfer.id not in self._state.transfers, "the ledger is append-only"
+            self._state.transfers[transfer.id] = transfer
+        self._state.balances.update(balances)
+
+    def balances_of_owner(self, owner: str) -> list[Balance]:
+        return [
+            Balance(account, asset, units)
+            for (account, asset), units in sorted(self._state.balances.items())
+            if account_owner(account) == owner
+        ]
+
+
+class FakeStatementRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, name: str) -> RecordedStatement | None:
+        return self._state.statements.get(name)
+
+    def latest(self, exchange: str) -> RecordedStatement | None:
+        candidates = [
+            recorded
+            for recorded in self._state.statements.values()
+            if recorded.statement.exchange == exchange and recorded.state is not StatementState.REJECTED
+        ]
+        return max(candidates, key=lambda recorded: recorded.statement.content.number, default=None)
+
+    def nonce_used(self, nonce: str) -> bool:
+        return any(recorded.statement.content.nonce == nonce for recorded in self._state.statements.values())
+
+    def add(self, recorded: RecordedStatement) -> None:
+        assert recorded.name not in self._state.statements
+        self._state.statements[recorded.name] = recorded
+
+    def update(self, recorded: RecordedStatement) -> None:
+        previous = self._state.statements[recorded.name]
+        assert previous.statement == recorded.statement, "the signed content never changes"
+        self._state.statements[recorded.name] = recorded
+
+
+class FakeUnitOfWork:
+    def __init__(self, state: FakeState) -> None:
+        self.parties = FakePartyRepository(state)
+        self.exchange_keys = FakeExchangeKeyRepository(state)
+        self.connections = FakeConnectionRepository(state)
+        self.ledger = FakeLedgerRepository(state)
+        self.statements = FakeStatementRepository(state)
+
+
+class FakeStore:
+    """Committed state; each unit of work works on a copy that replaces it only on success."""
+
+    def __init__(self) -> None:
+        self.state = FakeState()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[FakeUnitOfWork]:
+        working = self.state.copy()
+        yield FakeUnitOfWork(working)
+        self.state = working

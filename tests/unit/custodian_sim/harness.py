@@ -1,0 +1,78 @@
+"""A use-case harness: runs each custodian use case in its own unit of work over a chosen store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from custodian_sim.adapters.signature_verifier import Ed25519SignatureVerifier
+from custodian_sim.domain.names import ConnectionName
+from custodian_sim.domain.parties import PartyKind
+from custodian_sim.domain.statements import RecordedStatement, parse_statement
+from custodian_sim.service_layer.commands import (
+    AllocationResult,
+    CreateParty,
+    LockAllocation,
+    RegisterExchangeKey,
+    SimulateDeposit,
+)
+from custodian_sim.service_layer.services import CustodianService
+from custodian_sim.service_layer.unit_of_work import UnitOfWork
+from service_kit.clock import SimulatedClock
+from service_kit.money import AssetScales
+from service_kit.statement import StatementContent
+from tests.unit.custodian_sim.statement_factory import exchange_public_key, signed
+from tests.unit.custodian_sim.stores import Store
+
+ASSETS = AssetScales({"BTC": 8, "USDT": 6})
+START_MS = 1_767_225_600_000
+
+ResultT = TypeVar("ResultT")
+
+
+class Harness:
+    """Runs each use case in its own unit of work, as the entrypoints do."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.clock = SimulatedClock(START_MS)
+        self.service = CustodianService(self.clock, ASSETS, Ed25519SignatureVerifier())
+
+    def run(self, work: Callable[[CustodianService, UnitOfWork], ResultT]) -> ResultT:
+        with self.store.unit_of_work() as uow:
+            return work(self.service, uow)
+
+    def create_party(self, name: str) -> None:
+        kind = PartyKind.CLIENT if name.startswith("clients/") else PartyKind.EXCHANGE
+        self.run(lambda service, uow: service.create_party(uow, CreateParty(name, kind, name)))
+
+    def register_key(self, exchange: str) -> None:
+        command = RegisterExchangeKey(exchange, exchange_public_key(exchange))
+        self.run(lambda service, uow: service.register_exchange_key(uow, command))
+
+    def deposit(self, deposit_id: str, owner: str, asset: str, amount_units: int) -> None:
+        command = SimulateDeposit(deposit_id, owner, asset, amount_units)
+        self.run(lambda service, uow: service.simulate_deposit(uow, command))
+
+    def connect(self, client_id: str, exchange_id: str) -> ConnectionName:
+        name = ConnectionName(client_id, exchange_id)
+        self.run(lambda service, uow: service.create_connection(uow, name))
+        return name
+
+    def lock(
+        self, connection: ConnectionName, allocation_id: str, asset: str, amount_units: int
+    ) -> AllocationResult:
+        command = LockAllocation(connection, allocation_id, asset, amount_units)
+        return self.run(lambda service, uow: service.lock_allocation(uow, command))
+
+    def submit(self, content: StatementContent, signature: bytes | None = None) -> RecordedStatement:
+        content, good_signature = signed(content)
+        statement = parse_statement(content, signature or good_signature, ASSETS)
+        return self.run(lambda service, uow: service.submit_statement(uow, statement))
+
+    def execute(self, content: StatementContent) -> RecordedStatement:
+        statement = parse_statement(*signed(content), ASSETS)
+        return self.run(lambda service, uow: service.execute_statement(uow, statement.statement_name))
+
+    def balance(self, account: str, asset: str) -> int:
+        return self.store.snapshot()[0].get((account, asset), 0)
