@@ -1,0 +1,1 @@
+"""Throughput and latency measurements; never part of the test run's pass or fail."""

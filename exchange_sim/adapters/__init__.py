@@ -1,0 +1,1 @@
+"""SQLite persistence and the statement signer of the exchange."""

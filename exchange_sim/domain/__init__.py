@@ -1,0 +1,1 @@
+"""Venue rules in plain Python: markets, the order book, OES accounts, statements."""

@@ -1,0 +1,193 @@
+"""Settlement statements: the cutoff of every OES account's unsettled amounts, and their confirmation."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from exchange_sim.domain.accounts import AccountRegistry
+from exchange_sim.domain.changes import VenueChanges
+from service_kit.errors import failed_precondition, invalid_argument, not_found
+from service_kit.money import AssetScales
+from service_kit.statement import StatementContent, StatementEntryContent
+
+# The custodian refuses statements with more entries than this; the exchange refuses to
+# issue one it knows would be refused.
+ENTRIES_PER_STATEMENT_MAX = 100_000
+NONCE_HEX_LENGTH = 32
+STATEMENT_NAME_PATTERN = re.compile(
+    r"exchanges/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)/statements/([1-9][0-9]{0,17})"
+)
+
+StatementSigner = Callable[[StatementContent], bytes]
+
+
+class StatementState(enum.Enum):
+    """Lifecycle of a statement at the exchange."""
+
+    ISSUED = "ISSUED"
+    CONFIRMED = "CONFIRMED"
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One entry in integer units: positive is owed to the client."""
+
+    connection: str
+    asset: str
+    amount_units: int
+
+
+@dataclass
+class Statement:
+    """A signed statement and its state at the exchange."""
+
+    content: StatementContent
+    signature: bytes
+    entries: tuple[StatementEntry, ...]
+    state: StatementState
+    confirm_time_ms: int | None = None
+
+    @property
+    def number(self) -> int:
+        """Position in the venue's chain of statements, from 1."""
+        return self.content.number
+
+    @property
+    def name(self) -> str:
+        """Resource name, `exchanges/{x}/statements/{n}`."""
+        return self.content.name
+
+
+def statement_name(exchange_id: str, number: int) -> str:
+    """Resource name of statement `number` of an exchange."""
+    return f"exchanges/{exchange_id}/statements/{number}"
+
+
+def statement_nonce(seed: int, name: str) -> str:
+    """The statement's nonce: deterministic from the seed, unique because the name is."""
+    return hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:NONCE_HEX_LENGTH]
+
+
+def parse_statement_name(name: str) -> tuple[str, int]:
+    """Returns (exchange id, number) of `exchanges/{x}/statements/{n}`, or INVALID_ARGUMENT."""
+    match = STATEMENT_NAME_PATTERN.fullmatch(name)
+    if match is None:
+        raise invalid_argument(
+            "STATEMENT_NAME_INVALID",
+            "statement",
+            f"{name!r} is not a statement name like 'exchanges/okx-sim/statements/1'",
+        )
+    return match.group(1), int(match.group(2))
+
+
+class StatementLedger:
+    """The venue's chain of statements; at most one is issued and not yet confirmed at a time."""
+
+    def __init__(
+        self,
+        exchange_id: str,
+        seed: int,
+        assets: AssetScales,
+        accounts: AccountRegistry,
+        changes: VenueChanges,
+    ) -> None:
+        self._exchange_id = exchange_id
+        self._seed = seed
+        self._assets = assets
+        self._accounts = accounts
+        self._changes = changes
+        self.statements: list[Statement] = []
+
+    def last(self) -> Statement | None:
+        """The latest statement, or None before the first."""
+        return self.statements[-1] if self.statements else None
+
+    def add(self, statement: Statement) -> None:
+        """Adds a statement loaded from storage, in number order."""
+        assert statement.number == len(self.statements) + 1, "statements load in number order"
+        self.statements.append(statement)
+
+    def issue(self, cutoff_ms: int, last_trade_sequence: int, sign: StatementSigner) -> Statement:
+        """Closes the period: every non-zero unsettled amount, signed, continuing the previous statement.
+
+        Refused (STATEMENT_IN_FLIGHT) while an earlier statement is not confirmed, because its
+        amounts are still in `unsettled` and would be counted twice.
+        """
+        previous = self.last()
+        if previous is not None and previous.state is StatementState.ISSUED:
+            raise failed_precondition(
+                "STATEMENT_IN_FLIGHT",
+                f"{previous.name} is not confirmed yet; confirm it before the next cutoff",
+                statement=previous.name,
+            )
+        entries = tuple(
+            StatementEntry(account.connection, balance.asset, balance.unsettled_units)
+            for account in self._accounts.sorted_by_connection()
+            for balance in account.sorted_balances()
+            if balance.unsettled_units != 0
+        )
+        if len(entries) > ENTRIES_PER_STATEMENT_MAX:
+            raise failed_precondition(
+                "STATEMENT_TOO_LARGE",
+                f"{len(entries)} entries exceed the {ENTRIES_PER_STATEMENT_MAX} a statement may carry",
+            )
+        number = 1 if previous is None else previous.number + 1
+        first_trade_sequence = 1 if previous is None else previous.content.last_trade_sequence + 1
+        assert last_trade_sequence >= first_trade_sequence - 1, "trade sequences never go back"
+        name = statement_name(self._exchange_id, number)
+        content = StatementContent(
+            name=name,
+            exchange=f"exchanges/{self._exchange_id}",
+            number=number,
+            previous_statement="" if previous is None else previous.name,
+            cutoff_time_ms=cutoff_ms,
+            first_trade_sequence=first_trade_sequence,
+            last_trade_sequence=last_trade_sequence,
+            nonce=statement_nonce(self._seed, name),
+            entries=tuple(
+                StatementEntryContent(
+                    entry.connection, entry.asset, self._assets.format(entry.asset, entry.amount_units)
+                )
+                for entry in entries
+            ),
+        )
+        statement = Statement(content, sign(content), entries, StatementState.ISSUED)
+        self.statements.append(statement)
+        self._changes.statements[number] = statement
+        return statement
+
+    def find(self, name: str) -> Statement:
+        """Returns a statement by name: INVALID_ARGUMENT when malformed, NOT_FOUND when unknown."""
+        exchange_id, number = parse_statement_name(name)
+        if exchange_id != self._exchange_id or number > len(self.statements):
+            raise not_found("STATEMENT_NOT_FOUND", f"{name} was not issued by this venue", statement=name)
+        return self.statements[number - 1]
+
+    def confirm(self, name: str, now_ms: int) -> Statement:
+        """Re-bases the mirrors of an executed statement: mirror += amount, unsettled -= amount.
+
+        Confirming a confirmed statement again changes nothing.
+        """
+        statement = self.find(name)
+        if statement.state is StatementState.CONFIRMED:
+            return statement
+        oldest_issued = next(item for item in self.statements if item.state is StatementState.ISSUED)
+        if oldest_issued is not statement:
+            raise failed_precondition(
+                "STATEMENT_OUT_OF_ORDER",
+                f"{oldest_issued.name} must be confirmed before {name}",
+                statement=name,
+            )
+        for entry in statement.entries:
+            balance = self._accounts.by_connection(entry.connection).balance(entry.asset)
+            balance.mirror_units += entry.amount_units
+            balance.unsettled_units -= entry.amount_units
+            self._changes.balances.add(balance)
+        statement.state = StatementState.CONFIRMED
+        statement.confirm_time_ms = now_ms
+        self._changes.statements[statement.number] = statement
+        return statement

@@ -1,0 +1,1 @@
+"""gRPC servicers of the exchange: thin translation between protos and the service layer."""

@@ -1,0 +1,194 @@
+"""PartnerService: the settlement network's connections, allocations, deallocations and statements."""
+
+from __future__ import annotations
+
+import grpc
+
+from exchange_sim.domain.accounts import account_of_connection
+from exchange_sim.domain.statements import parse_statement_name
+from exchange_sim.entrypoints.messages import (
+    STATEMENT_STATES_TO_PROTO,
+    VENUE_STATES_TO_PROTO,
+    format_balance_field,
+    statement_response,
+    validate_funding_id,
+)
+from exchange_sim.entrypoints.policy import PARTNER_SERVICE_NAME
+from exchange_sim.service_layer.venue_service import VenueService
+from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+from service_kit.idempotency import validate_request_id
+from service_kit.money import AssetScales
+from service_kit.server import ServiceRegistration
+
+
+class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
+    """Thin: validate the request, call the service layer, build the response."""
+
+    def __init__(self, service: VenueService, assets: AssetScales) -> None:
+        self._service = service
+        self._assets = assets
+        self._exchange_id = service.settings.exchange_id
+
+    def CreateConnection(
+        self, request: exchange_pb2.CreateConnectionRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.CreateConnectionResponse:
+        validate_request_id(request.request_id)
+        account_of_connection(request.connection, self._exchange_id)
+        return self._service.create_connection(
+            request,
+            request.connection,
+            exchange_pb2.CreateConnectionResponse,
+            lambda account: exchange_pb2.CreateConnectionResponse(
+                connection=account.connection, account=account.name
+            ),
+        )
+
+    def ReserveAllocation(
+        self, request: exchange_pb2.ReserveAllocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ReserveAllocationResponse:
+        validate_request_id(request.request_id)
+        account_of_connection(request.connection, self._exchange_id)
+        validate_funding_id(request.allocation_id, "allocation_id")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount")
+        return self._service.reserve_allocation(
+            request,
+            request.connection,
+            request.allocation_id,
+            request.asset,
+            amount_units,
+            exchange_pb2.ReserveAllocationResponse,
+            lambda balance: exchange_pb2.ReserveAllocationResponse(
+                pending_credit=format_balance_field(balance, "pending_credit", self._assets)
+            ),
+        )
+
+    def ClearAllocation(
+        self, request: exchange_pb2.ClearAllocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ClearAllocationResponse:
+        validate_request_id(request.request_id)
+        validate_funding_id(request.allocation_id, "allocation_id")
+        return self._service.clear_allocation(
+            request,
+            request.allocation_id,
+            exchange_pb2.ClearAllocationResponse,
+            lambda balance: exchange_pb2.ClearAllocationResponse(
+                mirror=format_balance_field(balance, "mirror", self._assets)
+            ),
+        )
+
+    def ReleaseAllocation(
+        self, request: exchange_pb2.ReleaseAllocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ReleaseAllocationResponse:
+        validate_request_id(request.request_id)
+        validate_funding_id(request.allocation_id, "allocation_id")
+        return self._service.release_allocation(
+            request,
+            request.allocation_id,
+            exchange_pb2.ReleaseAllocationResponse,
+            lambda balance: exchange_pb2.ReleaseAllocationResponse(
+                pending_credit=format_balance_field(balance, "pending_credit", self._assets)
+            ),
+        )
+
+    def ReserveDeallocation(
+        self, request: exchange_pb2.ReserveDeallocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ReserveDeallocationResponse:
+        validate_request_id(request.request_id)
+        account_of_connection(request.connection, self._exchange_id)
+        validate_funding_id(request.deallocation_id, "deallocation_id")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount")
+        return self._service.reserve_deallocation(
+            request,
+            request.connection,
+            request.deallocation_id,
+            request.asset,
+            amount_units,
+            exchange_pb2.ReserveDeallocationResponse,
+            lambda balance: exchange_pb2.ReserveDeallocationResponse(
+                held=format_balance_field(balance, "held", self._assets)
+            ),
+        )
+
+    def ClearDeallocation(
+        self, request: exchange_pb2.ClearDeallocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ClearDeallocationResponse:
+        validate_request_id(request.request_id)
+        validate_funding_id(request.deallocation_id, "deallocation_id")
+        return self._service.clear_deallocation(
+            request,
+            request.deallocation_id,
+            exchange_pb2.ClearDeallocationResponse,
+            lambda balance: exchange_pb2.ClearDeallocationResponse(
+                mirror=format_balance_field(balance, "mirror", self._assets)
+            ),
+        )
+
+    def ReleaseDeallocation(
+        self, request: exchange_pb2.ReleaseDeallocationRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ReleaseDeallocationResponse:
+        validate_request_id(request.request_id)
+        validate_funding_id(request.deallocation_id, "deallocation_id")
+        return self._service.release_deallocation(
+            request,
+            request.deallocation_id,
+            exchange_pb2.ReleaseDeallocationResponse,
+            lambda balance: exchange_pb2.ReleaseDeallocationResponse(
+                held=format_balance_field(balance, "held", self._assets)
+            ),
+        )
+
+    def CreateStatement(
+        self, request: exchange_pb2.CreateStatementRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.CreateStatementResponse:
+        validate_request_id(request.request_id)
+        return self._service.create_statement(
+            request, exchange_pb2.CreateStatementResponse, statement_response
+        )
+
+    def ConfirmStatement(
+        self, request: exchange_pb2.ConfirmStatementRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ConfirmStatementResponse:
+        validate_request_id(request.request_id)
+        parse_statement_name(request.statement)
+        return self._service.confirm_statement(
+            request,
+            request.statement,
+            exchange_pb2.ConfirmStatementResponse,
+            lambda statement: exchange_pb2.ConfirmStatementResponse(
+                statement=statement.name, state=STATEMENT_STATES_TO_PROTO[statement.state]
+            ),
+        )
+
+    def GetVenue(
+        self, request: exchange_pb2.GetVenueRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.GetVenueResponse:
+        venue = self._service.get_venue()
+        return exchange_pb2.GetVenueResponse(
+            exchange=venue.exchange,
+            state=VENUE_STATES_TO_PROTO[venue.state],
+            statement_public_key=venue.statement_public_key,
+            last_statement=venue.last_statement,
+        )
+
+    def ListMirrors(
+        self, request: exchange_pb2.ListMirrorsRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ListMirrorsResponse:
+        return exchange_pb2.ListMirrorsResponse(
+            mirrors=[
+                exchange_pb2.Mirror(
+                    connection=mirror.connection,
+                    asset=mirror.asset,
+                    mirror=self._assets.format(mirror.asset, mirror.mirror_units),
+                    unsettled=self._assets.format(mirror.asset, mirror.unsettled_units),
+                )
+                for mirror in self._service.list_mirrors()
+            ]
+        )
+
+
+def partner_registration(servicer: PartnerServicer) -> ServiceRegistration:
+    """Registers the partner service on a server."""
+    return ServiceRegistration(
+        PARTNER_SERVICE_NAME,
+        lambda server: exchange_pb2_grpc.add_PartnerServiceServicer_to_server(servicer, server),
+    )

@@ -1,0 +1,103 @@
+"""What the use cases need from the outside: durable storage in units of work, and a statement signer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from google.protobuf.message import Message
+
+from exchange_sim.domain.changes import VenueChanges
+from exchange_sim.domain.orders import OrderState, OrderType, Side
+from exchange_sim.domain.venue import VenueRecords
+from service_kit.idempotency import HasRequestId
+from service_kit.statement import StatementContent
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+
+@dataclass(frozen=True)
+class FillView:
+    """One fill of an order, from that order's point of view."""
+
+    trade_sequence: int
+    price_units: int
+    quantity_units: int
+    fee_units: int
+    maker: bool
+    trade_time_ms: int
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order as a client reads it, with its fills oldest first."""
+
+    number: int
+    account: str
+    market: str
+    side: Side
+    order_type: OrderType
+    price_units: int | None
+    quantity_units: int
+    filled_units: int
+    state: OrderState
+    create_time_ms: int
+    fills: tuple[FillView, ...]
+
+
+class VenueWriter(Protocol):
+    """The open unit of work of one command."""
+
+    def save(self, changes: VenueChanges) -> None:
+        """Writes every row the command touched."""
+        ...
+
+    def find_order(self, number: int) -> OrderView | None:
+        """Reads an order with its fills inside the unit of work."""
+        ...
+
+
+class VenueStore(Protocol):
+    """Durable state of the venue."""
+
+    def load(self) -> VenueRecords:
+        """Reads everything the in-memory venue is rebuilt from."""
+        ...
+
+    def run_command(
+        self,
+        method: str,
+        request: HasRequestId,
+        response_type: type[ResponseT],
+        handler: Callable[[VenueWriter], ResponseT],
+    ) -> ResponseT:
+        """Runs `handler` and records its response under the request_id, in one transaction.
+
+        A retry with the same request_id returns the recorded response without calling `handler`.
+        """
+        ...
+
+    def run_internal(self, handler: Callable[[VenueWriter], None]) -> None:
+        """Runs `handler` in a transaction that answers no request (start-up work)."""
+        ...
+
+    def find_order(self, number: int) -> OrderView | None:
+        """Reads a committed order with its fills."""
+        ...
+
+    def delete_everything(self) -> None:
+        """Empties the store (the control service's Reset)."""
+        ...
+
+
+class StatementSigner(Protocol):
+    """The exchange's statement key."""
+
+    def sign(self, content: StatementContent) -> bytes:
+        """Signs a statement's canonical bytes."""
+        ...
+
+    def public_key(self) -> bytes:
+        """The raw 32-byte public key that verifies the signatures."""
+        ...

@@ -1,0 +1,1 @@
+"""The settlement bridge: the off-exchange settlement network between custodian and exchanges."""

@@ -1,0 +1,100 @@
+"""The custodian port over gRPC (oes.custodian.v1), authenticated as the bridge."""
+
+from __future__ import annotations
+
+import grpc
+
+from oes.common.v1 import statement_pb2
+from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
+from service_kit.money import AssetScales, parse_units
+from settlement_bridge.adapters.venue_calls import VenueCaller
+from settlement_bridge.domain.settlement import IssuedStatement
+from settlement_bridge.service_layer.ports import CustodyBalance, VenueRefusedError
+
+CUSTODIAN_VENUE = "custodian"
+
+
+class GrpcCustodian:
+    """Calls the custodian's settlement and custody services."""
+
+    def __init__(self, channel: grpc.Channel, assets: AssetScales, caller: VenueCaller | None = None) -> None:
+        self._settlement = custodian_pb2_grpc.CustodySettlementServiceStub(channel)
+        self._custody = custodian_pb2_grpc.CustodyServiceStub(channel)
+        self._assets = assets
+        self._caller = caller or VenueCaller(CUSTODIAN_VENUE)
+
+    def create_connection(self, request_id: str, client_name: str, exchange_name: str) -> None:
+        self._caller.call(
+            self._settlement.CreateConnection,
+            custodian_pb2.CreateConnectionRequest(
+                request_id=request_id, client=client_name, exchange=exchange_name
+            ),
+        )
+
+    def lock_allocation(
+        self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
+    ) -> None:
+        self._caller.call(
+            self._settlement.LockAllocation,
+            custodian_pb2.LockAllocationRequest(
+                request_id=request_id,
+                connection=connection,
+                allocation_id=allocation_id,
+                asset=asset,
+                amount=self._assets.format(asset, amount_units),
+            ),
+        )
+
+    def unlock_allocation(
+        self, request_id: str, connection: str, unlock_id: str, asset: str, amount_units: int
+    ) -> None:
+        self._caller.call(
+            self._settlement.UnlockAllocation,
+            custodian_pb2.UnlockAllocationRequest(
+                request_id=request_id,
+                connection=connection,
+                unlock_id=unlock_id,
+                asset=asset,
+                amount=self._assets.format(asset, amount_units),
+            ),
+        )
+
+    def submit_statement(self, request_id: str, statement: IssuedStatement) -> None:
+        response: custodian_pb2.SubmitStatementResponse = self._caller.call(
+            self._settlement.SubmitStatement,
+            custodian_pb2.SubmitStatementRequest(
+                request_id=request_id,
+                statement=statement_pb2.SettlementStatement.FromString(statement.encoded),
+            ),
+        )
+        if response.statement.state == custodian_pb2.STATEMENT_STATE_REJECTED:
+            raise VenueRefusedError(
+                CUSTODIAN_VENUE, "FAILED_PRECONDITION", "STATEMENT_REJECTED", f"{statement.name} was rejected"
+            )
+
+    def execute_statement(self, request_id: str, statement_name: str) -> None:
+        response: custodian_pb2.ExecuteStatementResponse = self._caller.call(
+            self._settlement.ExecuteStatement,
+            custodian_pb2.ExecuteStatementRequest(request_id=request_id, statement=statement_name),
+        )
+        if response.statement.state != custodian_pb2.STATEMENT_STATE_SUCCEEDED:
+            state = custodian_pb2.StatementState.Name(response.statement.state)
+            raise VenueRefusedError(
+                CUSTODIAN_VENUE,
+                "FAILED_PRECONDITION",
+                "STATEMENT_NOT_EXECUTED",
+                f"{statement_name} is {state}",
+            )
+
+    def list_balances(self, owner: str) -> list[CustodyBalance]:
+        response: custodian_pb2.ListBalancesResponse = self._caller.call(
+            self._custody.ListBalances, custodian_pb2.ListBalancesRequest(owner=owner)
+        )
+        balances = []
+        for balance in response.balances:
+            scale = self._assets.scales.get(balance.asset)
+            # An asset the bridge is not configured for cannot be reconciled; it is left out.
+            if scale is not None:
+                units = parse_units(balance.amount, scale, "amount", allow_negative=True, allow_zero=True)
+                balances.append(CustodyBalance(balance.account, balance.asset, units))
+        return balances

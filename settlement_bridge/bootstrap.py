@@ -1,0 +1,177 @@
+"""Wires the bridge: SQLite, gRPC clients of the venues, workflows, servicers and the settlement timer."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import grpc
+import structlog
+
+from oes.bridge.v1 import bridge_pb2_grpc
+from service_kit.auth import BRIDGE, TokenAuthority
+from service_kit.clock import Clock
+from service_kit.config import ServiceConfig, ServiceParts, authorized_channel
+from service_kit.control import ControlServicer, control_registration
+from service_kit.idempotency import RequestLog
+from service_kit.server import ServiceRegistration
+from settlement_bridge.adapters.custodian_client import GrpcCustodian
+from settlement_bridge.adapters.exchange_client import GrpcExchange
+from settlement_bridge.adapters.sqlite import SqliteUnitOfWork, open_database
+from settlement_bridge.adapters.venue_calls import RetryPolicy, VenueCaller
+from settlement_bridge.entrypoints.policy import (
+    ADMIN_SERVICE_NAME,
+    ERROR_DOMAIN,
+    NETWORK_SERVICE_NAME,
+    POLICY,
+)
+from settlement_bridge.entrypoints.servicers import BridgeAdminServicer, SettlementNetworkServicer
+from settlement_bridge.service_layer.allocations import AllocationWorkflow
+from settlement_bridge.service_layer.connections import ConnectionService
+from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.locks import StripedLocks
+from settlement_bridge.service_layer.ports import ExchangePort
+from settlement_bridge.service_layer.settlement import SettlementCycles
+from settlement_bridge.service_layer.venues import Venues
+
+log = structlog.get_logger(__name__)
+
+PORT_DEFAULT = 50053
+CUSTODIAN_ADDRESS_DEFAULT = "127.0.0.1:50051"
+EXCHANGE_DEFAULT = "okx-sim"
+EXCHANGE_ADDRESS_DEFAULT = "127.0.0.1:50052"
+SETTLEMENT_INTERVAL_S_DEFAULT = 3600
+
+
+@dataclass(frozen=True)
+class BridgeConfig(ServiceConfig):
+    """The shared service settings plus where the venues are and how often to settle."""
+
+    custodian_address: str = CUSTODIAN_ADDRESS_DEFAULT
+    # Exchange id (`okx-sim`) to the address of its PartnerService.
+    exchange_addresses: Mapping[str, str] = field(
+        default_factory=lambda: {EXCHANGE_DEFAULT: EXCHANGE_ADDRESS_DEFAULT}
+    )
+    settlement_interval_s: int = SETTLEMENT_INTERVAL_S_DEFAULT
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        assert self.exchange_addresses, "the bridge serves at least one exchange"
+        assert self.settlement_interval_s > 0
+
+
+def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the bridge's own options."""
+    parser.add_argument(
+        "--custodian", default=CUSTODIAN_ADDRESS_DEFAULT, help="address of the custodian, host:port"
+    )
+    parser.add_argument(
+        "--exchange",
+        action="append",
+        default=None,
+        metavar="ID=HOST:PORT",
+        help=f"an exchange the bridge serves (repeat); default {EXCHANGE_DEFAULT}={EXCHANGE_ADDRESS_DEFAULT}",
+    )
+    parser.add_argument(
+        "--settlement-interval-s",
+        type=int,
+        default=SETTLEMENT_INTERVAL_S_DEFAULT,
+        help="sandbox seconds between two scheduled settlement cycles of each exchange",
+    )
+
+
+def parse_exchange_specs(specs: list[str] | None) -> dict[str, str]:
+    """Reads `ID=HOST:PORT` exchange specs."""
+    exchanges: dict[str, str] = {}
+    for spec in specs or [f"{EXCHANGE_DEFAULT}={EXCHANGE_ADDRESS_DEFAULT}"]:
+        exchange_id, separator, address = spec.partition("=")
+        if not separator or not exchange_id or not address:
+            raise ValueError(f"exchange spec {spec!r} must look like okx-sim=127.0.0.1:50052")
+        if exchange_id in exchanges:
+            raise ValueError(f"exchange {exchange_id!r} is given twice")
+        exchanges[exchange_id] = address
+    return exchanges
+
+
+def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> BridgeConfig:
+    """Combines the shared settings with the bridge's own options."""
+    if arguments.settlement_interval_s <= 0:
+        raise ValueError("--settlement-interval-s must be positive")
+    return BridgeConfig(
+        **{name: getattr(service, name) for name in ServiceConfig.__dataclass_fields__},
+        custodian_address=arguments.custodian,
+        exchange_addresses=parse_exchange_specs(arguments.exchange),
+        settlement_interval_s=arguments.settlement_interval_s,
+    )
+
+
+def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
+    """Builds the bridge; a plain ServiceConfig gets the default venues and interval."""
+    if not isinstance(config, BridgeConfig):
+        config = BridgeConfig(**{name: getattr(config, name) for name in ServiceConfig.__dataclass_fields__})
+    database = open_database(config.data_dir)
+    request_log = RequestLog(database)
+    unit_of_work = SqliteUnitOfWork(database, request_log, clock)
+    token = TokenAuthority(config.auth_secret).issue(BRIDGE)
+    channels: list[grpc.Channel] = []
+
+    def channel(address: str) -> grpc.Channel:
+        opened = authorized_channel(address, token)
+        channels.append(opened)
+        return opened
+
+    custodian = GrpcCustodian(
+        channel(config.custodian_address), config.assets, VenueCaller("custodian", config.retry_policy)
+    )
+    exchanges: dict[str, ExchangePort] = {
+        exchange_id: GrpcExchange(
+            exchange_id,
+            channel(address),
+            config.assets,
+            VenueCaller(f"exchanges/{exchange_id}", config.retry_policy),
+        )
+        for exchange_id, address in config.exchange_addresses.items()
+    }
+    venues = Venues(custodian, exchanges)
+    locks = StripedLocks()
+    connections = ConnectionService(unit_of_work, venues, clock)
+    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks)
+    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks)
+    settlements = SettlementCycles(
+        unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000
+    )
+    network = SettlementNetworkServicer(
+        connections, allocations, deallocations, settlements, request_log, config.assets
+    )
+    admin = BridgeAdminServicer(settlements, request_log, config.assets)
+    control = ControlServicer(clock, request_log, database.delete_everything)
+
+    def on_start() -> None:
+        # Unfinished workflows resume before the first scheduled cycle; a venue that is still
+        # down leaves them pending for a client's retry, the next start or the next cycle.
+        resumed = {
+            "allocations": allocations.resume_pending(),
+            "deallocations": deallocations.resume_pending(),
+            "settlements": settlements.resume_running(),
+        }
+        log.info("workflows_resumed", **resumed)
+        settlements.schedule()
+
+    def on_stop() -> None:
+        for opened in channels:
+            opened.close()
+        database.close()
+
+    registrations = [
+        ServiceRegistration(
+            NETWORK_SERVICE_NAME,
+            lambda server: bridge_pb2_grpc.add_SettlementNetworkServiceServicer_to_server(network, server),
+        ),
+        ServiceRegistration(
+            ADMIN_SERVICE_NAME,
+            lambda server: bridge_pb2_grpc.add_BridgeAdminServiceServicer_to_server(admin, server),
+        ),
+        control_registration(control),
+    ]
+    return ServiceParts(registrations, POLICY, ERROR_DOMAIN, on_stop, on_start)

@@ -1,0 +1,1 @@
+"""Rules of the settlement network as plain Python: names, transfer workflows, settlement cycles."""

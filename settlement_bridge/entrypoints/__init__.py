@@ -1,0 +1,1 @@
+"""gRPC servicers of the bridge: parse and validate, call the service layer, build the reply."""

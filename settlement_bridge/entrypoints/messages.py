@@ -1,0 +1,118 @@
+"""Conversions from the bridge's domain objects to oes.bridge.v1 messages."""
+
+from __future__ import annotations
+
+from oes.bridge.v1 import bridge_pb2
+from oes.common.v1 import statement_pb2
+from service_kit.money import AssetScales
+from service_kit.timestamps import to_timestamp
+from settlement_bridge.domain.settlement import SettlementCycle, SettlementState, SettlementStep
+from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation, TransferState
+
+_TRANSFER_STATES = {
+    TransferState.PENDING: bridge_pb2.TRANSFER_STATE_PENDING,
+    TransferState.CLEARED: bridge_pb2.TRANSFER_STATE_CLEARED,
+    TransferState.RELEASED: bridge_pb2.TRANSFER_STATE_RELEASED,
+    TransferState.REJECTED: bridge_pb2.TRANSFER_STATE_REJECTED,
+}
+_SETTLEMENT_STATES = {
+    SettlementState.RUNNING: bridge_pb2.SETTLEMENT_STATE_RUNNING,
+    SettlementState.SUCCEEDED: bridge_pb2.SETTLEMENT_STATE_SUCCEEDED,
+    SettlementState.FAILED: bridge_pb2.SETTLEMENT_STATE_FAILED,
+}
+_SETTLEMENT_STEPS = {
+    SettlementStep.CUTOFF: bridge_pb2.SETTLEMENT_STEP_CUTOFF,
+    SettlementStep.VERIFY: bridge_pb2.SETTLEMENT_STEP_VERIFY,
+    SettlementStep.EXECUTE: bridge_pb2.SETTLEMENT_STEP_EXECUTE,
+    SettlementStep.CONFIRM: bridge_pb2.SETTLEMENT_STEP_CONFIRM,
+    SettlementStep.RECONCILE: bridge_pb2.SETTLEMENT_STEP_RECONCILE,
+    SettlementStep.DONE: bridge_pb2.SETTLEMENT_STEP_DONE,
+}
+
+
+def connection_message(connection: Connection) -> bridge_pb2.Connection:
+    """The Connection message."""
+    return bridge_pb2.Connection(
+        name=connection.name,
+        client=connection.connection.client_name,
+        exchange=connection.connection.exchange_name,
+        create_time=to_timestamp(connection.create_time_ms),
+    )
+
+
+def allocation_message(allocation: Allocation, assets: AssetScales) -> bridge_pb2.Allocation:
+    """The Allocation message."""
+    message = bridge_pb2.Allocation(
+        name=allocation.name,
+        connection=allocation.connection.name,
+        asset=allocation.asset,
+        amount=assets.format(allocation.asset, allocation.amount_units),
+        state=_TRANSFER_STATES[allocation.state],
+        reason=allocation.reason,
+        create_time=to_timestamp(allocation.create_time_ms),
+    )
+    if allocation.end_time_ms is not None:
+        message.end_time.CopyFrom(to_timestamp(allocation.end_time_ms))
+    return message
+
+
+def deallocation_message(deallocation: Deallocation, assets: AssetScales) -> bridge_pb2.Deallocation:
+    """The Deallocation message."""
+    message = bridge_pb2.Deallocation(
+        name=deallocation.name,
+        connection=deallocation.connection.name,
+        asset=deallocation.asset,
+        amount=assets.format(deallocation.asset, deallocation.amount_units),
+        state=_TRANSFER_STATES[deallocation.state],
+        reason=deallocation.reason,
+        create_time=to_timestamp(deallocation.create_time_ms),
+    )
+    if deallocation.end_time_ms is not None:
+        message.end_time.CopyFrom(to_timestamp(deallocation.end_time_ms))
+    return message
+
+
+def settlement_message(
+    cycle: SettlementCycle, assets: AssetScales, client_name: str | None = None
+) -> bridge_pb2.Settlement:
+    """The Settlement message; for a client caller only the entries and breaks of its own connections.
+
+    A client sees the statement as the exchange signed it only when every entry is its own;
+    otherwise the other clients' entries are left out (and the signature no longer covers it).
+    """
+    message = bridge_pb2.Settlement(
+        name=cycle.name,
+        exchange=cycle.exchange_name,
+        state=_SETTLEMENT_STATES[cycle.state],
+        step=_SETTLEMENT_STEPS[cycle.step],
+        reason=cycle.reason,
+        create_time=to_timestamp(cycle.create_time_ms),
+    )
+    if cycle.statement is not None:
+        statement = statement_pb2.SettlementStatement.FromString(cycle.statement.encoded)
+        if client_name is not None:
+            own_entries = [entry for entry in statement.entries if _owned_by(entry.connection, client_name)]
+            del statement.entries[:]
+            statement.entries.extend(own_entries)
+        message.statement.CopyFrom(statement)
+    for found in cycle.breaks:
+        if client_name is None or _owned_by(found.connection, client_name):
+            message.breaks.append(
+                bridge_pb2.ReconciliationBreak(
+                    connection=found.connection,
+                    asset=found.asset,
+                    allocated=_format(assets, found.asset, found.allocated_units),
+                    mirror=_format(assets, found.asset, found.mirror_units),
+                )
+            )
+    if cycle.end_time_ms is not None:
+        message.end_time.CopyFrom(to_timestamp(cycle.end_time_ms))
+    return message
+
+
+def _owned_by(connection: str, client_name: str) -> bool:
+    return connection.startswith(f"{client_name}/connections/")
+
+
+def _format(assets: AssetScales, asset: str, units: int) -> str:
+    return assets.format(asset, units) if asset in assets.scales else str(units)

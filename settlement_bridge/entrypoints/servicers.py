@@ -1,0 +1,260 @@
+"""The bridge's gRPC servicers: SettlementNetworkService for clients, BridgeAdminService for admin.
+
+Every handler validates its whole request before it reads or writes anything. Mutations are
+idempotent by request_id: the request log entry is written in the same transaction that accepts
+the resource, and a retry returns that resource in its current state (resuming its workflow if
+it is still pending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from oes.bridge.v1 import bridge_pb2, bridge_pb2_grpc
+from service_kit.auth import PrincipalKind, current_principal, require_owner
+from service_kit.errors import invalid_argument
+from service_kit.idempotency import HasRequestId, RequestLog, validate_request_id
+from service_kit.money import AssetScales
+from settlement_bridge.domain.names import (
+    ConnectionName,
+    parse_allocation_name,
+    parse_client_name,
+    parse_connection_name,
+    parse_deallocation_name,
+    parse_exchange_name,
+    parse_settlement_name,
+)
+from settlement_bridge.domain.settlement import SettlementCycle
+from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
+from settlement_bridge.entrypoints.messages import (
+    allocation_message,
+    connection_message,
+    deallocation_message,
+    settlement_message,
+)
+from settlement_bridge.service_layer.allocations import AllocationWorkflow
+from settlement_bridge.service_layer.connections import ConnectionService
+from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.settlement import SettlementCycles
+from settlement_bridge.service_layer.unit_of_work import RequestAlreadyRecordedError, RequestReceipt
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+
+def _accept_once(
+    request_log: RequestLog,
+    method: str,
+    request: HasRequestId,
+    response_type: type[ResponseT],
+    retry: Callable[[ResponseT], ResponseT],
+    first: Callable[[], ResponseT],
+) -> ResponseT:
+    """Runs `first` for a new request_id, `retry` with the stored response for a repeated one."""
+    stored = request_log.lookup(method, request, response_type)
+    if stored is not None:
+        return retry(stored)
+    try:
+        return first()
+    except RequestAlreadyRecordedError:
+        # A concurrent duplicate of this request accepted its resource first: answer as its retry.
+        stored = request_log.lookup(method, request, response_type)
+        assert stored is not None, "the duplicate's receipt was committed before it was refused"
+        return retry(stored)
+
+
+def _client_filter() -> str | None:
+    """The client whose own entries a settlement is narrowed to, or None for admin."""
+    principal = current_principal()
+    return principal.name if principal.kind is PrincipalKind.CLIENT else None
+
+
+class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer):
+    """Connections, allocations, deallocations and settlements for clients (and admin)."""
+
+    def __init__(
+        self,
+        connections: ConnectionService,
+        allocations: AllocationWorkflow,
+        deallocations: DeallocationWorkflow,
+        settlements: SettlementCycles,
+        request_log: RequestLog,
+        assets: AssetScales,
+    ) -> None:
+        self._connections = connections
+        self._allocations = allocations
+        self._deallocations = deallocations
+        self._settlements = settlements
+        self._request_log = request_log
+        self._assets = assets
+
+    def CreateConnection(
+        self, request: bridge_pb2.CreateConnectionRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.CreateConnectionResponse:
+        validate_request_id(request.request_id)
+        connection = ConnectionName(
+            parse_client_name(request.client, "client"), parse_exchange_name(request.exchange, "exchange")
+        )
+        require_owner(current_principal(), connection.client_name)
+        method = "CreateConnection"
+
+        def receipt(created: Connection) -> RequestReceipt:
+            return RequestReceipt(method, request, self._connection_response(created))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.CreateConnectionResponse,
+            lambda stored: stored,
+            lambda: self._connection_response(self._connections.create(connection, receipt)),
+        )
+
+    def CreateAllocation(
+        self, request: bridge_pb2.CreateAllocationRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.CreateAllocationResponse:
+        validate_request_id(request.request_id)
+        connection = parse_connection_name(request.connection, "connection")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount")
+        require_owner(current_principal(), connection.client_name)
+        method = "CreateAllocation"
+
+        def receipt(accepted: Allocation) -> RequestReceipt:
+            return RequestReceipt(method, request, self._allocation_response(accepted))
+
+        def retry(stored: bridge_pb2.CreateAllocationResponse) -> bridge_pb2.CreateAllocationResponse:
+            _, number = parse_allocation_name(stored.allocation.name, "name")
+            return self._allocation_response(self._allocations.drive(number))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.CreateAllocationResponse,
+            retry,
+            lambda: self._allocation_response(
+                self._allocations.create(connection, request.asset, amount_units, receipt)
+            ),
+        )
+
+    def GetAllocation(
+        self, request: bridge_pb2.GetAllocationRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.GetAllocationResponse:
+        connection, number = parse_allocation_name(request.name, "name")
+        require_owner(current_principal(), connection.client_name)
+        allocation = self._allocations.get(connection, number)
+        return bridge_pb2.GetAllocationResponse(allocation=allocation_message(allocation, self._assets))
+
+    def CreateDeallocation(
+        self, request: bridge_pb2.CreateDeallocationRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.CreateDeallocationResponse:
+        validate_request_id(request.request_id)
+        connection = parse_connection_name(request.connection, "connection")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount")
+        require_owner(current_principal(), connection.client_name)
+        method = "CreateDeallocation"
+
+        def receipt(accepted: Deallocation) -> RequestReceipt:
+            return RequestReceipt(method, request, self._deallocation_response(accepted))
+
+        def retry(stored: bridge_pb2.CreateDeallocationResponse) -> bridge_pb2.CreateDeallocationResponse:
+            _, number = parse_deallocation_name(stored.deallocation.name, "name")
+            return self._deallocation_response(self._deallocations.drive(number))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.CreateDeallocationResponse,
+            retry,
+            lambda: self._deallocation_response(
+                self._deallocations.create(connection, request.asset, amount_units, receipt)
+            ),
+        )
+
+    def GetDeallocation(
+        self, request: bridge_pb2.GetDeallocationRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.GetDeallocationResponse:
+        connection, number = parse_deallocation_name(request.name, "name")
+        require_owner(current_principal(), connection.client_name)
+        deallocation = self._deallocations.get(connection, number)
+        return bridge_pb2.GetDeallocationResponse(
+            deallocation=deallocation_message(deallocation, self._assets)
+        )
+
+    def GetSettlement(
+        self, request: bridge_pb2.GetSettlementRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.GetSettlementResponse:
+        number = parse_settlement_name(request.name, "name")
+        cycle = self._settlements.get(number)
+        return bridge_pb2.GetSettlementResponse(
+            settlement=settlement_message(cycle, self._assets, _client_filter())
+        )
+
+    def ListSettlements(
+        self, request: bridge_pb2.ListSettlementsRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ListSettlementsResponse:
+        if not 0 <= request.page_size <= PAGE_SIZE_MAX:
+            raise invalid_argument(
+                "PAGE_SIZE_OUT_OF_RANGE",
+                "page_size",
+                f"must be 1 to {PAGE_SIZE_MAX}, or 0 for {PAGE_SIZE_DEFAULT}",
+            )
+        cycles = self._settlements.list_newest(request.page_size or PAGE_SIZE_DEFAULT)
+        client_name = _client_filter()
+        return bridge_pb2.ListSettlementsResponse(
+            settlements=[settlement_message(cycle, self._assets, client_name) for cycle in cycles]
+        )
+
+    def _connection_response(self, connection: Connection) -> bridge_pb2.CreateConnectionResponse:
+        return bridge_pb2.CreateConnectionResponse(connection=connection_message(connection))
+
+    def _allocation_response(self, allocation: Allocation) -> bridge_pb2.CreateAllocationResponse:
+        return bridge_pb2.CreateAllocationResponse(allocation=allocation_message(allocation, self._assets))
+
+    def _deallocation_response(self, deallocation: Deallocation) -> bridge_pb2.CreateDeallocationResponse:
+        return bridge_pb2.CreateDeallocationResponse(
+            deallocation=deallocation_message(deallocation, self._assets)
+        )
+
+
+class BridgeAdminServicer(bridge_pb2_grpc.BridgeAdminServiceServicer):
+    """Operation of the network: settlement cycles on demand."""
+
+    def __init__(self, settlements: SettlementCycles, request_log: RequestLog, assets: AssetScales) -> None:
+        self._settlements = settlements
+        self._request_log = request_log
+        self._assets = assets
+
+    def RunSettlementCycle(
+        self, request: bridge_pb2.RunSettlementCycleRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.RunSettlementCycleResponse:
+        validate_request_id(request.request_id)
+        exchange_id = parse_exchange_name(request.exchange, "exchange")
+        method = "RunSettlementCycle"
+
+        def receipt(started: SettlementCycle) -> RequestReceipt:
+            return RequestReceipt(method, request, self._response(started))
+
+        def retry(stored: bridge_pb2.RunSettlementCycleResponse) -> bridge_pb2.RunSettlementCycleResponse:
+            return self._response(
+                self._settlements.resume(parse_settlement_name(stored.settlement.name, "name"))
+            )
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.RunSettlementCycleResponse,
+            retry,
+            lambda: self._response(self._settlements.run(exchange_id, receipt)),
+        )
+
+    def _response(self, cycle: SettlementCycle) -> bridge_pb2.RunSettlementCycleResponse:
+        return bridge_pb2.RunSettlementCycleResponse(settlement=settlement_message(cycle, self._assets))

@@ -1,0 +1,175 @@
+"""Ports to the venues the bridge drives: the custodian and one exchange per exchange id.
+
+Every mutating call carries a request_id the workflow fixed before its first attempt, so a
+call repeated after a lost reply or a crash is recognised by the venue and not applied twice.
+Adapters retry only transient failures; what reaches the service layer is either a result, a
+definite refusal (VenueRefusedError) or "could not reach it" (VenueUnavailableError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from service_kit.errors import ErrorCode, ServiceError, not_found, unavailable
+from settlement_bridge.domain.settlement import IssuedStatement
+
+
+class VenueRefusedError(Exception):
+    """A venue answered with a definite error; retrying the same call would not change it."""
+
+    def __init__(self, venue: str, code: str, reason: str, message: str) -> None:
+        super().__init__(f"{venue} refused: {code} {reason}: {message}")
+        self.venue = venue
+        self.code = code
+        self.reason = reason
+        self.message = message
+
+
+class VenueUnavailableError(Exception):
+    """A venue could not be reached within the retry budget; the call may or may not have happened."""
+
+    def __init__(self, venue: str, message: str) -> None:
+        super().__init__(f"{venue} unavailable: {message}")
+        self.venue = venue
+        self.message = message
+
+
+@dataclass(frozen=True)
+class VenueIdentity:
+    """What an exchange says about itself."""
+
+    exchange_name: str
+    statement_public_key: bytes
+
+
+@dataclass(frozen=True)
+class MirrorBalance:
+    """One exchange mirror balance of one connection in one asset."""
+
+    connection: str
+    asset: str
+    mirror_units: int
+
+
+@dataclass(frozen=True)
+class CustodyBalance:
+    """One custodian ledger balance of one account in one asset."""
+
+    account: str
+    asset: str
+    amount_units: int
+
+
+class CustodianPort(Protocol):
+    """The custodian's settlement operations, as the bridge uses them."""
+
+    def create_connection(self, request_id: str, client_name: str, exchange_name: str) -> None:
+        """Opens (or finds) the connection of a client to an exchange."""
+        ...
+
+    def lock_allocation(
+        self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
+    ) -> None:
+        """Moves `available -> allocated`, at most once per allocation id."""
+        ...
+
+    def unlock_allocation(
+        self, request_id: str, connection: str, unlock_id: str, asset: str, amount_units: int
+    ) -> None:
+        """Moves `allocated -> available`, at most once per unlock id."""
+        ...
+
+    def submit_statement(self, request_id: str, statement: IssuedStatement) -> None:
+        """Has the custodian verify and record a statement; refused statements raise VenueRefusedError."""
+        ...
+
+    def execute_statement(self, request_id: str, statement_name: str) -> None:
+        """Has the custodian execute a recorded statement, at most once."""
+        ...
+
+    def list_balances(self, owner: str) -> list[CustodyBalance]:
+        """Returns every balance of one owner (`clients/{client}`)."""
+        ...
+
+
+class ExchangePort(Protocol):
+    """One exchange's partner operations, as the bridge uses them."""
+
+    def create_connection(self, request_id: str, connection: str) -> None:
+        """Opens (or finds) the OES account mirroring a connection."""
+        ...
+
+    def reserve_allocation(
+        self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
+    ) -> None:
+        """Records pending mirror credit for a locked allocation."""
+        ...
+
+    def clear_allocation(self, request_id: str, allocation_id: str) -> None:
+        """Turns the reserved credit into tradable mirror credit."""
+        ...
+
+    def release_allocation(self, request_id: str, allocation_id: str) -> None:
+        """Drops a reservation (an unknown id counts as dropped)."""
+        ...
+
+    def reserve_deallocation(
+        self, request_id: str, connection: str, deallocation_id: str, asset: str, amount_units: int
+    ) -> None:
+        """Holds free credit so that it cannot be traded while the custodian unlocks it."""
+        ...
+
+    def clear_deallocation(self, request_id: str, deallocation_id: str) -> None:
+        """Removes held credit after the custodian unlocked it."""
+        ...
+
+    def release_deallocation(self, request_id: str, deallocation_id: str) -> None:
+        """Returns held credit to the account."""
+        ...
+
+    def create_statement(self, request_id: str) -> IssuedStatement:
+        """Closes the period and returns the signed statement (the same one on a retry)."""
+        ...
+
+    def confirm_statement(self, request_id: str, statement_name: str) -> None:
+        """Re-bases the mirrors after the custodian executed the statement."""
+        ...
+
+    def get_venue(self) -> VenueIdentity:
+        """Returns the exchange's name and statement public key."""
+        ...
+
+    def list_mirrors(self) -> list[MirrorBalance]:
+        """Returns every mirror balance of every OES connection."""
+        ...
+
+
+def refusal_error(refusal: VenueRefusedError) -> ServiceError:
+    """The bridge's own error for a venue refusal it cannot turn into a workflow outcome."""
+    code = ErrorCode.NOT_FOUND if refusal.code == "NOT_FOUND" else ErrorCode.FAILED_PRECONDITION
+    return ServiceError(
+        code,
+        refusal.reason,
+        f"{refusal.venue} refused: {refusal.message}",
+        metadata={"venue": refusal.venue},
+    )
+
+
+def unavailable_error(failure: VenueUnavailableError, resource: str = "") -> ServiceError:
+    """UNAVAILABLE for a venue that could not be reached; a retry with the same request_id resumes."""
+    suffix = f"; {resource} stays pending and resumes on a retry with the same request_id" if resource else ""
+    return unavailable(
+        "VENUE_UNAVAILABLE",
+        f"{failure.venue} is unreachable ({failure.message}){suffix}",
+        venue=failure.venue,
+    )
+
+
+def exchange_not_found(exchange_id: str) -> ServiceError:
+    """NOT_FOUND for an exchange the bridge does not serve."""
+    return not_found(
+        "EXCHANGE_NOT_FOUND",
+        f"the bridge serves no exchange 'exchanges/{exchange_id}'",
+        exchange=f"exchanges/{exchange_id}",
+    )

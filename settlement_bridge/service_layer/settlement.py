@@ -1,0 +1,292 @@
+"""Settlement cycles: cutoff, verify, execute, confirm and reconcile, one cycle at a time per exchange.
+
+A cycle is persisted RUNNING before the first venue call and after every step, with request_ids
+fixed by its number, so a restart resumes it where it stood and no statement is cut, executed or
+confirmed twice. A new cycle of an exchange first finishes the exchange's running one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from service_kit.clock import Clock
+from service_kit.errors import ErrorCode, ServiceError, not_found
+from service_kit.money import AssetScales
+from service_kit.signing import verify
+from settlement_bridge.domain.names import ConnectionName, parse_connection_name
+from settlement_bridge.domain.settlement import (
+    ReconciliationBreak,
+    SettlementCycle,
+    SettlementState,
+    SettlementStep,
+    reconcile,
+    statement_problem,
+)
+from settlement_bridge.service_layer.allocations import workflow_blocked
+from settlement_bridge.service_layer.ports import (
+    ExchangePort,
+    VenueRefusedError,
+    VenueUnavailableError,
+    unavailable_error,
+)
+from settlement_bridge.service_layer.unit_of_work import RequestReceipt, UnitOfWork
+from settlement_bridge.service_layer.venues import Venues
+
+log = structlog.get_logger(__name__)
+
+SettlementReceipt = Callable[[SettlementCycle], RequestReceipt]
+
+# Cutoff, verify, execute, confirm, reconcile: one pass each.
+SETTLEMENT_STEPS_MAX = 6
+# Reason a cycle fails when the venue's identity is not the exchange the bridge expects there.
+VENUE_IDENTITY_MISMATCH = "VENUE_IDENTITY_MISMATCH"
+
+
+class SettlementCycles:
+    """Runs settlement cycles on demand and on a schedule, and resumes them after a restart."""
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        venues: Venues,
+        clock: Clock,
+        assets: AssetScales,
+        settlement_interval_ms: int,
+    ) -> None:
+        assert settlement_interval_ms > 0
+        self._unit_of_work = unit_of_work
+        self._venues = venues
+        self._clock = clock
+        self._assets = assets
+        self._settlement_interval_ms = settlement_interval_ms
+        # One cycle at a time per exchange: a second run waits until the first has ended.
+        self._exchange_locks = {exchange_id: threading.Lock() for exchange_id in venues.exchanges}
+
+    def run(self, exchange_id: str, receipt: SettlementReceipt | None = None) -> SettlementCycle:
+        """Finishes the exchange's running cycle, if any, then runs a new one to its end."""
+        self._venues.exchange(exchange_id)
+        with self._exchange_locks[exchange_id]:
+            self._finish_running(exchange_id)
+            with self._unit_of_work.transaction() as transaction:
+                cycle = SettlementCycle(
+                    number=transaction.settlements.next_number(),
+                    exchange_id=exchange_id,
+                    create_time_ms=self._clock.now_ms(),
+                )
+                transaction.settlements.add(cycle)
+                if receipt is not None:
+                    transaction.record_request(receipt(cycle))
+            log.info("settlement_started", settlement=cycle.name, exchange=cycle.exchange_name)
+            return self._drive(cycle.number)
+
+    def resume(self, number: int) -> SettlementCycle:
+        """Returns a cycle after driving it to its end if it is still running (a retried run)."""
+        cycle = self.get(number)
+        if cycle.state is not SettlementState.RUNNING:
+            return cycle
+        self._venues.exchange(cycle.exchange_id)
+        with self._exchange_locks[cycle.exchange_id]:
+            return self._drive(number)
+
+    def resume_running(self) -> int:
+        """Finishes every running cycle of every exchange (after a restart); returns how many ended."""
+        ended_count = 0
+        for exchange_id, lock in self._exchange_locks.items():
+            with lock:
+                try:
+                    ended_count += self._finish_running(exchange_id)
+                except ServiceError as error:
+                    log.warning("settlement_not_resumed", exchange=exchange_id, reason=error.reason)
+        return ended_count
+
+    def get(self, number: int) -> SettlementCycle:
+        """Returns a cycle, or NOT_FOUND SETTLEMENT_NOT_FOUND."""
+        with self._unit_of_work.transaction() as transaction:
+            cycle = transaction.settlements.get(number)
+        if cycle is None:
+            raise not_found(
+                "SETTLEMENT_NOT_FOUND",
+                f"no settlement settlements/{number}",
+                settlement=f"settlements/{number}",
+            )
+        return cycle
+
+    def list_newest(self, limit: int) -> list[SettlementCycle]:
+        """Returns at most `limit` cycles, newest first."""
+        assert limit > 0
+        with self._unit_of_work.transaction() as transaction:
+            return transaction.settlements.list_newest(limit)
+
+    def schedule(self) -> None:
+        """Schedules a cycle of every exchange one settlement interval from now."""
+        for exchange_id in self._exchange_locks:
+            self._schedule(exchange_id, self._clock.now_ms() + self._settlement_interval_ms)
+
+    def _schedule(self, exchange_id: str, due_ms: int) -> None:
+        self._clock.schedule(
+            due_ms, f"settlement-cycle:{exchange_id}", lambda: self._run_scheduled(exchange_id, due_ms)
+        )
+
+    def _run_scheduled(self, exchange_id: str, due_ms: int) -> None:
+        # The next cycle is scheduled whatever happens to this one; a cycle left running is
+        # finished by the next run before it cuts off again.
+        try:
+            cycle = self.run(exchange_id)
+            log.info("scheduled_settlement_ended", settlement=cycle.name, state=cycle.state.value)
+        except ServiceError as error:
+            log.warning("scheduled_settlement_interrupted", exchange=exchange_id, reason=error.reason)
+        finally:
+            self._schedule(exchange_id, due_ms + self._settlement_interval_ms)
+
+    def _finish_running(self, exchange_id: str) -> int:
+        with self._unit_of_work.transaction() as transaction:
+            running = transaction.settlements.list_running(exchange_id)
+        for cycle in running:
+            self._drive(cycle.number)
+        return len(running)
+
+    def _drive(self, number: int) -> SettlementCycle:
+        with self._unit_of_work.transaction() as transaction:
+            cycle = transaction.settlements.get(number)
+        assert cycle is not None, f"settlement {number} was started before it is driven"
+        for _ in range(SETTLEMENT_STEPS_MAX):
+            if cycle.state is not SettlementState.RUNNING:
+                break
+            step = cycle.step
+            try:
+                self._take_step(cycle)
+            except VenueUnavailableError as failure:
+                raise unavailable_error(failure, cycle.name) from failure
+            with self._unit_of_work.transaction() as transaction:
+                transaction.settlements.save(cycle)
+            log.info(
+                "settlement_step",
+                settlement=cycle.name,
+                step=step.value,
+                next_step=cycle.step.value,
+                state=cycle.state.value,
+                reason=cycle.reason,
+            )
+        assert cycle.state is not SettlementState.RUNNING, f"{cycle.name} took too many steps"
+        return cycle
+
+    def _take_step(self, cycle: SettlementCycle) -> None:
+        exchange = self._venues.exchange(cycle.exchange_id)
+        custodian = self._venues.custodian
+        step = cycle.step
+        if step is SettlementStep.CUTOFF:
+            try:
+                statement = exchange.create_statement(cycle.request_id("cutoff"))
+            except VenueRefusedError as refusal:
+                cycle.fail(refusal.reason, self._clock.now_ms())
+            else:
+                cycle.cut_off(statement)
+        elif step is SettlementStep.VERIFY:
+            self._verify(cycle, exchange)
+        elif step is SettlementStep.EXECUTE:
+            assert cycle.statement is not None
+            try:
+                custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
+                custodian.execute_statement(cycle.request_id("execute"), cycle.statement.name)
+            except VenueRefusedError as refusal:
+                # Execution is atomic at the custodian: a refusal means nothing moved.
+                cycle.fail(refusal.reason, self._clock.now_ms())
+            else:
+                cycle.executed()
+        elif step is SettlementStep.CONFIRM:
+            assert cycle.statement is not None
+            try:
+                exchange.confirm_statement(cycle.request_id("confirm"), cycle.statement.name)
+            except VenueRefusedError as refusal:
+                # The custodian has executed: the exchange must re-base, there is no going back.
+                raise workflow_blocked(cycle.name, refusal) from refusal
+            cycle.confirmed()
+        elif step is SettlementStep.RECONCILE:
+            cycle.reconciled(self._reconcile(cycle.exchange_id, exchange), self._clock.now_ms())
+        else:
+            raise AssertionError(f"{cycle.name} has no step to take at {step.value}")
+
+    def _verify(self, cycle: SettlementCycle, exchange: ExchangePort) -> None:
+        assert cycle.statement is not None
+        public_key = self._exchange_key(cycle.exchange_id, exchange)
+        if public_key is None:
+            cycle.fail(VENUE_IDENTITY_MISMATCH, self._clock.now_ms())
+            return
+        with self._unit_of_work.transaction() as transaction:
+            previous = transaction.settlements.last_succeeded(cycle.exchange_id)
+        previous_content = previous.statement.content if previous is not None and previous.statement else None
+        statement = cycle.statement
+        problem = statement_problem(
+            statement.content,
+            cycle.exchange_id,
+            verify(public_key, statement.content, statement.signature),
+            previous_content,
+            self._assets,
+        )
+        if problem is None:
+            cycle.verified()
+        else:
+            log.warning("statement_refused", settlement=cycle.name, statement=statement.name, reason=problem)
+            cycle.fail(problem, self._clock.now_ms())
+
+    def _exchange_key(self, exchange_id: str, exchange: ExchangePort) -> bytes | None:
+        """The exchange's statement key as first seen; None when the venue is another exchange."""
+        with self._unit_of_work.transaction() as transaction:
+            recorded = transaction.exchange_keys.get(exchange_id)
+        if recorded is not None:
+            return recorded
+        venue = exchange.get_venue()
+        if venue.exchange_name != f"exchanges/{exchange_id}":
+            log.error(
+                "venue_identity_mismatch", expected=f"exchanges/{exchange_id}", actual=venue.exchange_name
+            )
+            return None
+        with self._unit_of_work.transaction() as transaction:
+            if transaction.exchange_keys.get(exchange_id) is None:
+                transaction.exchange_keys.add(exchange_id, venue.statement_public_key, self._clock.now_ms())
+            recorded = transaction.exchange_keys.get(exchange_id)
+        return recorded
+
+    def _reconcile(self, exchange_id: str, exchange: ExchangePort) -> tuple[ReconciliationBreak, ...]:
+        mirror_units: dict[tuple[ConnectionName, str], int] = {}
+        for mirror in exchange.list_mirrors():
+            connection = _connection_of(mirror.connection, exchange_id)
+            if connection is not None:
+                mirror_units[(connection, mirror.asset)] = mirror.mirror_units
+        with self._unit_of_work.transaction() as transaction:
+            connections = [
+                recorded.connection for recorded in transaction.connections.list_of_exchange(exchange_id)
+            ]
+        owners = sorted(
+            {connection.client_name for connection in connections} | {c.client_name for c, _ in mirror_units}
+        )
+        allocated_units: dict[tuple[ConnectionName, str], int] = {}
+        for owner in owners:
+            for balance in self._venues.custodian.list_balances(owner):
+                account, suffix = balance.account.rsplit("/", 1) if "/" in balance.account else ("", "")
+                connection = _connection_of(account, exchange_id) if suffix == "allocated" else None
+                if connection is not None:
+                    allocated_units[(connection, balance.asset)] = balance.amount_units
+        breaks = reconcile(allocated_units, mirror_units)
+        for found in breaks:
+            log.warning(
+                "reconciliation_break",
+                connection=found.connection,
+                asset=found.asset,
+                allocated_units=found.allocated_units,
+                mirror_units=found.mirror_units,
+            )
+        return breaks
+
+
+def _connection_of(text: str, exchange_id: str) -> ConnectionName | None:
+    """The connection named by a venue's reply when it belongs to `exchange_id`, else None."""
+    try:
+        connection = parse_connection_name(text, "connection")
+    except ServiceError as error:
+        assert error.code is ErrorCode.INVALID_ARGUMENT
+        return None
+    return connection if connection.exchange_id == exchange_id else None

@@ -1,0 +1,180 @@
+"""The unit of work and repositories the workflows persist through: one transaction per step."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.protobuf.message import Message
+
+from service_kit.idempotency import HasRequestId
+from settlement_bridge.domain.names import ConnectionName
+from settlement_bridge.domain.settlement import SettlementCycle
+from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
+
+
+@dataclass(frozen=True)
+class RequestReceipt:
+    """A client request and the response to store for it, recorded with the resource it created.
+
+    Recording it in the same transaction that creates the resource makes a retry with the same
+    request_id find that resource, however many commits its workflow takes afterwards.
+    """
+
+    method: str
+    request: HasRequestId
+    response: Message
+
+
+class RequestAlreadyRecordedError(Exception):
+    """Another call with the same request_id recorded its resource first (a concurrent duplicate)."""
+
+
+class ConnectionRepository(Protocol):
+    """Connections known to the bridge."""
+
+    def get(self, connection: ConnectionName) -> Connection | None:
+        """Returns the connection, or None."""
+        ...
+
+    def add(self, connection: Connection) -> None:
+        """Records a new connection."""
+        ...
+
+    def list_of_exchange(self, exchange_id: str) -> list[Connection]:
+        """Returns every connection to one exchange, sorted by name."""
+        ...
+
+
+class AllocationRepository(Protocol):
+    """Allocations and their workflow state."""
+
+    def next_number(self) -> int:
+        """Returns the number the next allocation gets."""
+        ...
+
+    def add(self, allocation: Allocation) -> None:
+        """Records a new allocation."""
+        ...
+
+    def save(self, allocation: Allocation) -> None:
+        """Records the allocation's new state and step."""
+        ...
+
+    def get(self, number: int) -> Allocation | None:
+        """Returns the allocation, or None."""
+        ...
+
+    def list_pending(self) -> list[Allocation]:
+        """Returns every allocation whose workflow has not ended, oldest first."""
+        ...
+
+
+class DeallocationRepository(Protocol):
+    """Deallocations and their workflow state."""
+
+    def next_number(self) -> int:
+        """Returns the number the next deallocation gets."""
+        ...
+
+    def add(self, deallocation: Deallocation) -> None:
+        """Records a new deallocation."""
+        ...
+
+    def save(self, deallocation: Deallocation) -> None:
+        """Records the deallocation's new state and step."""
+        ...
+
+    def get(self, number: int) -> Deallocation | None:
+        """Returns the deallocation, or None."""
+        ...
+
+    def list_pending(self) -> list[Deallocation]:
+        """Returns every deallocation whose workflow has not ended, oldest first."""
+        ...
+
+
+class SettlementRepository(Protocol):
+    """Settlement cycles and their workflow state."""
+
+    def next_number(self) -> int:
+        """Returns the number the next cycle gets."""
+        ...
+
+    def add(self, cycle: SettlementCycle) -> None:
+        """Records a new cycle."""
+        ...
+
+    def save(self, cycle: SettlementCycle) -> None:
+        """Records the cycle's new state, step, statement and breaks."""
+        ...
+
+    def get(self, number: int) -> SettlementCycle | None:
+        """Returns the cycle, or None."""
+        ...
+
+    def list_running(self, exchange_id: str | None = None) -> list[SettlementCycle]:
+        """Returns every running cycle (of one exchange, when given), oldest first."""
+        ...
+
+    def last_succeeded(self, exchange_id: str) -> SettlementCycle | None:
+        """Returns the exchange's most recent cycle that succeeded, or None."""
+        ...
+
+    def list_newest(self, limit: int) -> list[SettlementCycle]:
+        """Returns at most `limit` cycles, newest first."""
+        ...
+
+
+class ExchangeKeyRepository(Protocol):
+    """Each exchange's statement public key, recorded the first time the bridge saw it."""
+
+    def get(self, exchange_id: str) -> bytes | None:
+        """Returns the recorded key, or None."""
+        ...
+
+    def add(self, exchange_id: str, public_key: bytes, record_time_ms: int) -> None:
+        """Records the key of an exchange seen for the first time."""
+        ...
+
+
+class Transaction(Protocol):
+    """The repositories inside one transaction."""
+
+    @property
+    def connections(self) -> ConnectionRepository:
+        """Connections."""
+        ...
+
+    @property
+    def allocations(self) -> AllocationRepository:
+        """Allocations."""
+        ...
+
+    @property
+    def deallocations(self) -> DeallocationRepository:
+        """Deallocations."""
+        ...
+
+    @property
+    def settlements(self) -> SettlementRepository:
+        """Settlement cycles."""
+        ...
+
+    @property
+    def exchange_keys(self) -> ExchangeKeyRepository:
+        """Exchange statement keys."""
+        ...
+
+    def record_request(self, receipt: RequestReceipt) -> None:
+        """Stores the response of a client request; raises RequestAlreadyRecordedError on a duplicate."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """Opens transactions: everything done in one commits together or not at all."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Begins a transaction; it commits when the block ends and rolls back on an exception."""
+        ...

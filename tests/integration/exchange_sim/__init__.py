@@ -1,0 +1,1 @@
+"""Integration tests of the exchange simulator over a real server."""

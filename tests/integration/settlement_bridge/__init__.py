@@ -1,0 +1,1 @@
+"""Integration tests of the settlement bridge against real custodian and exchange servers."""

@@ -1,0 +1,1 @@
+"""Unit tests of the settlement bridge: domain rules and service-layer workflows."""
