@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import yaml
 
 from service_kit.auth import IDENTIFIER_PATTERN
 from service_kit.errors import ServiceError
-from service_kit.money import AssetScales
+from service_kit.money import SCALE_MAX, AssetScales
 
 DEMO_WORLD_PATH = Path(__file__).parent / "worlds" / "demo.yaml"
 
@@ -88,13 +89,16 @@ class _World:
 
     def parse(self, document: dict[str, Any]) -> World:
         scales = document.get("assets")
-        if not isinstance(scales, dict) or len(scales) <= 1:
+        if isinstance(scales, dict):
+            scales = {code: scale for code, scale in scales.items() if code != "__line__"}
+        if not isinstance(scales, dict) or not scales:
             raise self.fail(document, "`assets` must map asset codes to scales, e.g. {BTC: 8, USDT: 6}")
-        scales = {code: scale for code, scale in scales.items() if code != "__line__"}
-        try:
-            assets = AssetScales(scales)
-        except AssertionError as error:
-            raise self.fail(document, f"bad asset: {error}") from error
+        for code, scale in scales.items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9]{1,11}", str(code)) or not isinstance(scale, int):
+                raise self.fail(document, f"asset {code!r}: codes are upper case, scales integers")
+            if not 0 <= scale <= SCALE_MAX:
+                raise self.fail(document, f"asset {code}: scale {scale} is outside 0..{SCALE_MAX}")
+        assets = AssetScales(scales)
         exchanges = tuple(self.exchange(node, assets) for node in self.sequence(document, "exchanges"))
         if len(exchanges) != 1:
             raise self.fail(document, "exactly one exchange is supported for now")
