@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import grpc
+from google.protobuf.message import Message
 
 from custodian_sim.domain.names import (
     ConnectionName,
@@ -22,6 +25,7 @@ from custodian_sim.entrypoints.policy import (
 )
 from custodian_sim.entrypoints.request_runner import RequestRunner
 from custodian_sim.service_layer.commands import (
+    AllocationResult,
     LockAllocation,
     RegisterExchangeKey,
     SimulateDeposit,
@@ -36,14 +40,29 @@ from service_kit.money import AssetScales
 from service_kit.server import ServiceRegistration
 from service_kit.signing import key_fingerprint
 
+AllocationResponseT = TypeVar("AllocationResponseT", bound=Message)
 
-class CustodyServicer(custodian_pb2_grpc.CustodyServiceServicer):
-    """Custody as clients, exchanges, the bridge and admin see it; each party only its own."""
+
+class _CustodianServicer:
+    """What every custodian servicer holds: the use cases, the runner they run in, the asset scales."""
 
     def __init__(self, service: CustodianService, runner: RequestRunner, assets: AssetScales) -> None:
         self._service = service
         self._runner = runner
         self._assets = assets
+
+    def _allocation_response(
+        self, response_type: type[AllocationResponseT], result: AllocationResult
+    ) -> AllocationResponseT:
+        """A lock or unlock response: the transfer and the connection's allocated balance afterwards."""
+        return response_type(
+            transfer_id=result.transfer_id,
+            allocated_amount=self._assets.format(result.asset, result.allocated_units),
+        )
+
+
+class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServicer):
+    """Custody as clients, exchanges, the bridge and admin see it; each party only its own."""
 
     def ListBalances(
         self, request: custodian_pb2.ListBalancesRequest, context: grpc.ServicerContext
@@ -56,13 +75,8 @@ class CustodyServicer(custodian_pb2_grpc.CustodyServiceServicer):
         )
 
 
-class CustodySettlementServicer(custodian_pb2_grpc.CustodySettlementServiceServicer):
+class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySettlementServiceServicer):
     """Connections, allocations and statements, for the bridge."""
-
-    def __init__(self, service: CustodianService, runner: RequestRunner, assets: AssetScales) -> None:
-        self._service = service
-        self._runner = runner
-        self._assets = assets
 
     def CreateConnection(
         self, request: custodian_pb2.CreateConnectionRequest, context: grpc.ServicerContext
@@ -90,15 +104,14 @@ class CustodySettlementServicer(custodian_pb2_grpc.CustodySettlementServiceServi
             asset=request.asset,
             amount_units=messages.parse_amount(self._assets, request.asset, request.amount),
         )
-
-        def lock(uow: UnitOfWork) -> custodian_pb2.LockAllocationResponse:
-            result = self._service.lock_allocation(uow, command)
-            return custodian_pb2.LockAllocationResponse(
-                transfer_id=result.transfer_id,
-                allocated_amount=self._assets.format(result.asset, result.allocated_units),
-            )
-
-        return self._runner.run_request("LockAllocation", request, custodian_pb2.LockAllocationResponse, lock)
+        return self._runner.run_request(
+            "LockAllocation",
+            request,
+            custodian_pb2.LockAllocationResponse,
+            lambda uow: self._allocation_response(
+                custodian_pb2.LockAllocationResponse, self._service.lock_allocation(uow, command)
+            ),
+        )
 
     def UnlockAllocation(
         self, request: custodian_pb2.UnlockAllocationRequest, context: grpc.ServicerContext
@@ -110,16 +123,13 @@ class CustodySettlementServicer(custodian_pb2_grpc.CustodySettlementServiceServi
             asset=request.asset,
             amount_units=messages.parse_amount(self._assets, request.asset, request.amount),
         )
-
-        def unlock(uow: UnitOfWork) -> custodian_pb2.UnlockAllocationResponse:
-            result = self._service.unlock_allocation(uow, command)
-            return custodian_pb2.UnlockAllocationResponse(
-                transfer_id=result.transfer_id,
-                allocated_amount=self._assets.format(result.asset, result.allocated_units),
-            )
-
         return self._runner.run_request(
-            "UnlockAllocation", request, custodian_pb2.UnlockAllocationResponse, unlock
+            "UnlockAllocation",
+            request,
+            custodian_pb2.UnlockAllocationResponse,
+            lambda uow: self._allocation_response(
+                custodian_pb2.UnlockAllocationResponse, self._service.unlock_allocation(uow, command)
+            ),
         )
 
     def SubmitStatement(
@@ -160,13 +170,8 @@ class CustodySettlementServicer(custodian_pb2_grpc.CustodySettlementServiceServi
         return custodian_pb2.GetStatementResponse(statement=messages.recorded_statement_message(recorded))
 
 
-class CustodyAdminServicer(custodian_pb2_grpc.CustodyAdminServiceServicer):
+class CustodyAdminServicer(_CustodianServicer, custodian_pb2_grpc.CustodyAdminServiceServicer):
     """Set-up of the sandbox world, for the administrator."""
-
-    def __init__(self, service: CustodianService, runner: RequestRunner, assets: AssetScales) -> None:
-        self._service = service
-        self._runner = runner
-        self._assets = assets
 
     def CreateParty(
         self, request: custodian_pb2.CreatePartyRequest, context: grpc.ServicerContext

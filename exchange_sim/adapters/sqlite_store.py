@@ -10,11 +10,17 @@ import sqlite_utils
 
 from exchange_sim.domain.accounts import Account, Balance
 from exchange_sim.domain.changes import VenueChanges
-from exchange_sim.domain.funding import Allocation, AllocationState, Deallocation, DeallocationState
+from exchange_sim.domain.funding import (
+    Allocation,
+    Deallocation,
+    FundingOperation,
+    FundingOperationT,
+    FundingState,
+)
 from exchange_sim.domain.orders import Order, OrderState, OrderType, Side
 from exchange_sim.domain.statements import Statement, StatementEntry, StatementState
 from exchange_sim.domain.venue import VenueRecords
-from exchange_sim.service_layer.ports import FillView, OrderView, ResponseT, VenueWriter
+from exchange_sim.service_layer.ports import FillView, OrderView, ResponseT, VenueWriter, order_view
 from service_kit.clock import Clock
 from service_kit.database import Database
 from service_kit.idempotency import MIGRATION as REQUEST_LOG_MIGRATION
@@ -216,36 +222,15 @@ class SqliteVenueWriter:
                     for trade in changes.trades
                 ],
             )
-        if changes.allocations:
-            execute_many(
-                "INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        item.allocation_id,
-                        item.connection,
-                        item.asset,
-                        item.amount_units,
-                        item.state.value,
-                        item.update_time_ms,
-                    )
-                    for item in changes.allocations.values()
-                ],
-            )
-        if changes.deallocations:
-            execute_many(
-                "INSERT OR REPLACE INTO deallocations VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        item.deallocation_id,
-                        item.connection,
-                        item.asset,
-                        item.amount_units,
-                        item.state.value,
-                        item.update_time_ms,
-                    )
-                    for item in changes.deallocations.values()
-                ],
-            )
+        for table, operations in (
+            ("allocations", changes.allocations),
+            ("deallocations", changes.deallocations),
+        ):
+            if operations:
+                execute_many(
+                    f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?)",
+                    [_funding_row(operation) for operation in operations.values()],
+                )
         for statement in changes.statements.values():
             self._save_statement(statement)
 
@@ -354,19 +339,11 @@ class SqliteVenueStore:
                 f"SELECT {_ORDER_COLUMNS} FROM orders WHERE state = 'OPEN' ORDER BY number"
             )
         ]
-        allocations = [
-            Allocation(row[0], row[1], row[2], row[3], AllocationState(row[4]), row[5])
-            for row in connection.execute("SELECT * FROM allocations")
-        ]
-        deallocations = [
-            Deallocation(row[0], row[1], row[2], row[3], DeallocationState(row[4]), row[5])
-            for row in connection.execute("SELECT * FROM deallocations")
-        ]
         return VenueRecords(
             accounts=list(accounts.values()),
             open_orders=open_orders,
-            allocations=allocations,
-            deallocations=deallocations,
+            allocations=_load_funding(connection, "allocations", Allocation),
+            deallocations=_load_funding(connection, "deallocations", Deallocation),
             statements=self._load_statements(connection),
             last_trade_sequence=connection.execute(
                 "SELECT coalesce(max(sequence), 0) FROM trades"
@@ -409,6 +386,28 @@ class SqliteVenueStore:
                 )
             )
         return statements
+
+
+def _funding_row(operation: FundingOperation) -> tuple[str, str, str, int, str, int]:
+    return (
+        operation.funding_id,
+        operation.connection,
+        operation.asset,
+        operation.amount_units,
+        operation.state.value,
+        operation.update_time_ms,
+    )
+
+
+def _load_funding(
+    connection: sqlite3.Connection, table: str, operation_type: type[FundingOperationT]
+) -> list[FundingOperationT]:
+    return [
+        operation_type(funding_id, connection_name, asset, amount_units, FundingState(state), update_time_ms)
+        for funding_id, connection_name, asset, amount_units, state, update_time_ms in connection.execute(
+            f"SELECT * FROM {table}"
+        )
+    ]
 
 
 def _order_from_row(row: tuple[object, ...]) -> Order:
@@ -456,23 +455,10 @@ def _find_order(connection: sqlite3.Connection, number: int) -> OrderView | None
     row = connection.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE number = ?", (number,)).fetchone()
     if row is None:
         return None
-    order = _order_from_row(row)
-    fills = tuple(
+    fills = [
         FillView(sequence, price_units, quantity_units, fee_units, bool(maker), trade_time_ms)
         for sequence, price_units, quantity_units, fee_units, maker, trade_time_ms in connection.execute(
             _FILL_QUERY, {"number": number}
         )
-    )
-    return OrderView(
-        order.number,
-        order.account,
-        order.market,
-        order.side,
-        order.order_type,
-        order.price_units,
-        order.quantity_units,
-        order.filled_units,
-        order.state,
-        order.create_time_ms,
-        fills,
-    )
+    ]
+    return order_view(_order_from_row(row), fills)

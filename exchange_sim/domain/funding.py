@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+import abc
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
 
 from exchange_sim.domain.accounts import AccountRegistry, Balance
 from exchange_sim.domain.changes import VenueChanges
-from service_kit.errors import already_exists, failed_precondition, not_found
+from service_kit.errors import ServiceError, already_exists, failed_precondition, not_found
 from service_kit.money import UNITS_ABS_MAX, AssetScales
 
 
-class AllocationState(enum.Enum):
-    """Lifecycle of an allocation at the exchange."""
-
-    RESERVED = "RESERVED"
-    CLEARED = "CLEARED"
-    RELEASED = "RELEASED"
-
-
-class DeallocationState(enum.Enum):
-    """Lifecycle of a deallocation at the exchange."""
+class FundingState(enum.Enum):
+    """Lifecycle of an allocation or a deallocation at the exchange: reserved, then cleared or released."""
 
     RESERVED = "RESERVED"
     CLEARED = "CLEARED"
@@ -28,31 +23,139 @@ class DeallocationState(enum.Enum):
 
 
 @dataclass
-class Allocation:
-    """Credit the custodian has locked for a connection.
+class FundingOperation(abc.ABC):
+    """Credit on its way between the custodian's lock and a connection's mirror, once per id.
 
-    A release of an unknown id is recorded with an empty connection and asset and amount zero,
-    so a reservation that arrives after its own compensation is refused instead of crediting.
+    Allocations and deallocations share this lifecycle and differ only in how each step moves
+    the balance. A release of an unknown id is recorded with an empty connection and asset and
+    amount zero, so a reservation that arrives after its own compensation is refused instead of
+    moving credit.
     """
 
-    allocation_id: str
+    # The noun of the kind in reasons, messages and error metadata: "allocation" or "deallocation".
+    kind: ClassVar[str]
+    # Why a cleared operation of this kind cannot be released any more.
+    cleared_release_message: ClassVar[str]
+
+    funding_id: str
     connection: str
     asset: str
     amount_units: int
-    state: AllocationState
+    state: FundingState
     update_time_ms: int
+
+    @abc.abstractmethod
+    def check_reservable(self, balance: Balance | None, assets: AssetScales) -> None:
+        """Refuses a new reservation the balance cannot take; `balance` is None for an untouched asset."""
+
+    @abc.abstractmethod
+    def apply_reserve(self, balance: Balance) -> None:
+        """Moves the balance as the reservation says."""
+
+    @abc.abstractmethod
+    def apply_clear(self, balance: Balance) -> None:
+        """Moves the balance once the custodian has done its part."""
+
+    @abc.abstractmethod
+    def apply_release(self, balance: Balance) -> None:
+        """Undoes the reservation's move (compensation)."""
 
 
 @dataclass
-class Deallocation:
-    """Credit held at the exchange while the custodian unlocks it; recorded like an allocation."""
+class Allocation(FundingOperation):
+    """Credit the custodian has locked for a connection: pending credit until cleared into the mirror."""
 
-    deallocation_id: str
-    connection: str
-    asset: str
-    amount_units: int
-    state: DeallocationState
-    update_time_ms: int
+    kind: ClassVar[str] = "allocation"
+    cleared_release_message: ClassVar[str] = "is already mirror credit; deallocate it instead"
+
+    def check_reservable(self, balance: Balance | None, assets: AssetScales) -> None:
+        """Refuses credit beyond the largest amount the sandbox holds."""
+        current_units = 0 if balance is None else balance.mirror_units + balance.pending_credit_units
+        if current_units + self.amount_units > UNITS_ABS_MAX:
+            raise failed_precondition(
+                "BALANCE_OUT_OF_RANGE",
+                f"the {self.asset} credit of this connection would exceed the largest amount "
+                "the sandbox holds",
+                asset=self.asset,
+            )
+
+    def apply_reserve(self, balance: Balance) -> None:
+        """`pending_credit += amount`."""
+        balance.pending_credit_units += self.amount_units
+
+    def apply_clear(self, balance: Balance) -> None:
+        """`pending_credit -= amount`, `mirror += amount`."""
+        balance.pending_credit_units -= self.amount_units
+        balance.mirror_units += self.amount_units
+        assert balance.pending_credit_units >= 0
+
+    def apply_release(self, balance: Balance) -> None:
+        """`pending_credit -= amount`."""
+        balance.pending_credit_units -= self.amount_units
+        assert balance.pending_credit_units >= 0
+
+
+@dataclass
+class Deallocation(FundingOperation):
+    """Credit held at the exchange while the custodian unlocks it; removed from the mirror when cleared."""
+
+    kind: ClassVar[str] = "deallocation"
+    cleared_release_message: ClassVar[str] = "was already cleared"
+
+    def check_reservable(self, balance: Balance | None, assets: AssetScales) -> None:
+        """Refuses more than the free credit: mirror + min(unsettled, 0) - held.
+
+        That is the available balance without unsettled gains, because gains are not yet backed
+        by the custodian lock and unlocking them would fail there. It is never more than `available`.
+        """
+        free_units = 0
+        if balance is not None:
+            free_units = balance.mirror_units + min(balance.unsettled_units, 0) - balance.held_units
+        if free_units < self.amount_units:
+            raise failed_precondition(
+                "INSUFFICIENT_AVAILABLE_CREDIT",
+                f"{self.connection} has {assets.format(self.asset, max(free_units, 0))} {self.asset} free "
+                f"to deallocate (mirror plus unsettled losses minus held), less than "
+                f"{assets.format(self.asset, self.amount_units)}",
+                connection=self.connection,
+                asset=self.asset,
+            )
+
+    def apply_reserve(self, balance: Balance) -> None:
+        """`held += amount`, so the credit cannot be traded while the custodian unlocks it."""
+        balance.held_units += self.amount_units
+
+    def apply_clear(self, balance: Balance) -> None:
+        """`held -= amount`, `mirror -= amount`."""
+        balance.held_units -= self.amount_units
+        balance.mirror_units -= self.amount_units
+        assert balance.held_units >= 0
+
+    def apply_release(self, balance: Balance) -> None:
+        """`held -= amount`."""
+        balance.held_units -= self.amount_units
+        assert balance.held_units >= 0
+
+
+FundingOperationT = TypeVar("FundingOperationT", bound=FundingOperation)
+
+
+@dataclass(frozen=True)
+class _OperationBook(Generic[FundingOperationT]):
+    """One kind of operation: its type, every operation by id, and those the current command changed."""
+
+    operation_type: type[FundingOperationT]
+    operations: dict[str, FundingOperationT]
+    changed: dict[str, FundingOperationT]
+
+    def record(self, operation: FundingOperationT) -> None:
+        self.operations[operation.funding_id] = operation
+        self.changed[operation.funding_id] = operation
+
+    def set_state(self, operation: FundingOperationT, state: FundingState, now_ms: int) -> None:
+        operation.state = state
+        operation.update_time_ms = now_ms
+        self.changed[operation.funding_id] = operation
 
 
 class Funding:
@@ -64,213 +167,120 @@ class Funding:
         self._changes = changes
         self.allocations: dict[str, Allocation] = {}
         self.deallocations: dict[str, Deallocation] = {}
+        self._allocation_book = _OperationBook(Allocation, self.allocations, changes.allocations)
+        self._deallocation_book = _OperationBook(Deallocation, self.deallocations, changes.deallocations)
 
     def reserve_allocation(
         self, connection: str, allocation_id: str, asset: str, amount_units: int, now_ms: int
     ) -> Balance:
         """Records pending credit (`pending_credit += amount`), once per allocation id."""
-        assert amount_units > 0
-        account = self._accounts.by_connection(connection)
-        existing = self.allocations.get(allocation_id)
-        if existing is not None:
-            if existing.state is AllocationState.RELEASED:
-                raise failed_precondition(
-                    "ALLOCATION_RELEASED",
-                    f"allocation {allocation_id} was released and cannot be reserved again",
-                    allocation_id=allocation_id,
-                )
-            if (existing.connection, existing.asset, existing.amount_units) != (
-                connection,
-                asset,
-                amount_units,
-            ):
-                raise already_exists(
-                    "ALLOCATION_ID_REUSED",
-                    f"allocation {allocation_id} was reserved for {existing.connection} "
-                    f"{self._assets.format(existing.asset, existing.amount_units)} {existing.asset}",
-                    allocation_id=allocation_id,
-                )
-            return account.balance(asset)
-        balance = account.balances.get(asset)
-        current_units = 0 if balance is None else balance.mirror_units + balance.pending_credit_units
-        _check_range(current_units + amount_units, asset)
-        balance = account.balance(asset)
-        balance.pending_credit_units += amount_units
-        allocation = Allocation(
-            allocation_id, connection, asset, amount_units, AllocationState.RESERVED, now_ms
-        )
-        self.allocations[allocation_id] = allocation
-        self._changes.allocations[allocation_id] = allocation
-        self._changes.balances.add(balance)
-        return balance
+        requested = Allocation(allocation_id, connection, asset, amount_units, FundingState.RESERVED, now_ms)
+        return self._reserve(self._allocation_book, requested)
 
     def clear_allocation(self, allocation_id: str, now_ms: int) -> Balance:
         """Turns pending credit into mirror credit; clearing a cleared allocation changes nothing."""
-        allocation = self.allocations.get(allocation_id)
-        if allocation is None or allocation.state is AllocationState.RELEASED:
-            if allocation is None:
-                raise not_found(
-                    "ALLOCATION_NOT_FOUND",
-                    f"allocation {allocation_id} was never reserved here",
-                    allocation_id=allocation_id,
-                )
-            raise failed_precondition(
-                "ALLOCATION_RELEASED", f"allocation {allocation_id} was released", allocation_id=allocation_id
-            )
-        balance = self._accounts.by_connection(allocation.connection).balance(allocation.asset)
-        if allocation.state is AllocationState.CLEARED:
-            return balance
-        balance.pending_credit_units -= allocation.amount_units
-        balance.mirror_units += allocation.amount_units
-        assert balance.pending_credit_units >= 0
-        self._set_allocation_state(allocation, AllocationState.CLEARED, now_ms)
-        self._changes.balances.add(balance)
-        return balance
+        return self._clear(self._allocation_book, allocation_id, now_ms)
 
     def release_allocation(self, allocation_id: str, now_ms: int) -> Balance | None:
         """Drops a reservation; returns None when the id was unknown (it is recorded as released)."""
-        allocation = self.allocations.get(allocation_id)
-        if allocation is None:
-            allocation = Allocation(allocation_id, "", "", 0, AllocationState.RELEASED, now_ms)
-            self.allocations[allocation_id] = allocation
-            self._changes.allocations[allocation_id] = allocation
-            return None
-        if allocation.state is AllocationState.CLEARED:
-            raise failed_precondition(
-                "ALLOCATION_CLEARED",
-                f"allocation {allocation_id} is already mirror credit; deallocate it instead",
-                allocation_id=allocation_id,
-            )
-        if not allocation.connection:
-            return None
-        balance = self._accounts.by_connection(allocation.connection).balance(allocation.asset)
-        if allocation.state is AllocationState.RESERVED:
-            balance.pending_credit_units -= allocation.amount_units
-            assert balance.pending_credit_units >= 0
-            self._set_allocation_state(allocation, AllocationState.RELEASED, now_ms)
-            self._changes.balances.add(balance)
-        return balance
+        return self._release(self._allocation_book, allocation_id, now_ms)
 
     def reserve_deallocation(
         self, connection: str, deallocation_id: str, asset: str, amount_units: int, now_ms: int
     ) -> Balance:
-        """Holds free credit (`held += amount`) so it cannot be traded while the custodian unlocks it.
-
-        Free credit is mirror + min(unsettled, 0) - held: the available balance without unsettled
-        gains, because gains are not yet backed by the custodian lock and unlocking them would
-        fail there. It is never more than `available`.
-        """
-        assert amount_units > 0
-        account = self._accounts.by_connection(connection)
-        existing = self.deallocations.get(deallocation_id)
-        if existing is not None:
-            if existing.state is DeallocationState.RELEASED:
-                raise failed_precondition(
-                    "DEALLOCATION_RELEASED",
-                    f"deallocation {deallocation_id} was released and cannot be reserved again",
-                    deallocation_id=deallocation_id,
-                )
-            if (existing.connection, existing.asset, existing.amount_units) != (
-                connection,
-                asset,
-                amount_units,
-            ):
-                raise already_exists(
-                    "DEALLOCATION_ID_REUSED",
-                    f"deallocation {deallocation_id} was reserved for {existing.connection} "
-                    f"{self._assets.format(existing.asset, existing.amount_units)} {existing.asset}",
-                    deallocation_id=deallocation_id,
-                )
-            return account.balance(asset)
-        balance = account.balances.get(asset)
-        free_units = 0
-        if balance is not None:
-            free_units = balance.mirror_units + min(balance.unsettled_units, 0) - balance.held_units
-        if free_units < amount_units:
-            raise failed_precondition(
-                "INSUFFICIENT_AVAILABLE_CREDIT",
-                f"{connection} has {self._assets.format(asset, max(free_units, 0))} {asset} free to "
-                f"deallocate (mirror plus unsettled losses minus held), less than "
-                f"{self._assets.format(asset, amount_units)}",
-                connection=connection,
-                asset=asset,
-            )
-        balance = account.balance(asset)
-        balance.held_units += amount_units
-        deallocation = Deallocation(
-            deallocation_id, connection, asset, amount_units, DeallocationState.RESERVED, now_ms
+        """Holds free credit (`held += amount`) so it cannot be traded while the custodian unlocks it."""
+        requested = Deallocation(
+            deallocation_id, connection, asset, amount_units, FundingState.RESERVED, now_ms
         )
-        self.deallocations[deallocation_id] = deallocation
-        self._changes.deallocations[deallocation_id] = deallocation
-        self._changes.balances.add(balance)
-        return balance
+        return self._reserve(self._deallocation_book, requested)
 
     def clear_deallocation(self, deallocation_id: str, now_ms: int) -> Balance:
         """Removes held credit the custodian unlocked (`held -= amount`, `mirror -= amount`)."""
-        deallocation = self.deallocations.get(deallocation_id)
-        if deallocation is None:
-            raise not_found(
-                "DEALLOCATION_NOT_FOUND",
-                f"deallocation {deallocation_id} was never reserved here",
-                deallocation_id=deallocation_id,
-            )
-        if deallocation.state is DeallocationState.RELEASED:
-            raise failed_precondition(
-                "DEALLOCATION_RELEASED",
-                f"deallocation {deallocation_id} was released",
-                deallocation_id=deallocation_id,
-            )
-        balance = self._accounts.by_connection(deallocation.connection).balance(deallocation.asset)
-        if deallocation.state is DeallocationState.CLEARED:
-            return balance
-        balance.held_units -= deallocation.amount_units
-        balance.mirror_units -= deallocation.amount_units
-        assert balance.held_units >= 0
-        self._set_deallocation_state(deallocation, DeallocationState.CLEARED, now_ms)
-        self._changes.balances.add(balance)
-        return balance
+        return self._clear(self._deallocation_book, deallocation_id, now_ms)
 
     def release_deallocation(self, deallocation_id: str, now_ms: int) -> Balance | None:
         """Returns held credit (`held -= amount`); an unknown id is recorded as released, returning None."""
-        deallocation = self.deallocations.get(deallocation_id)
-        if deallocation is None:
-            deallocation = Deallocation(deallocation_id, "", "", 0, DeallocationState.RELEASED, now_ms)
-            self.deallocations[deallocation_id] = deallocation
-            self._changes.deallocations[deallocation_id] = deallocation
-            return None
-        if deallocation.state is DeallocationState.CLEARED:
-            raise failed_precondition(
-                "DEALLOCATION_CLEARED",
-                f"deallocation {deallocation_id} was already cleared",
-                deallocation_id=deallocation_id,
+        return self._release(self._deallocation_book, deallocation_id, now_ms)
+
+    def _reserve(self, book: _OperationBook[FundingOperationT], requested: FundingOperationT) -> Balance:
+        assert requested.amount_units > 0
+        account = self._accounts.by_connection(requested.connection)
+        existing = book.operations.get(requested.funding_id)
+        if existing is not None:
+            self._check_retried_reservation(existing, requested)
+            return account.balance(requested.asset)
+        requested.check_reservable(account.balances.get(requested.asset), self._assets)
+        balance = account.balance(requested.asset)
+        requested.apply_reserve(balance)
+        book.record(requested)
+        self._changes.balances.add(balance)
+        return balance
+
+    def _check_retried_reservation(self, existing: FundingOperation, requested: FundingOperation) -> None:
+        """A retry of the same reservation is fine; a released id or one reserved otherwise is refused."""
+        if existing.state is FundingState.RELEASED:
+            raise _refusal(
+                failed_precondition,
+                existing.kind,
+                existing.funding_id,
+                "RELEASED",
+                "was released and cannot be reserved again",
             )
-        if not deallocation.connection:
+        if (existing.connection, existing.asset, existing.amount_units) != (
+            requested.connection,
+            requested.asset,
+            requested.amount_units,
+        ):
+            amount = self._assets.format(existing.asset, existing.amount_units)
+            raise _refusal(
+                already_exists,
+                existing.kind,
+                existing.funding_id,
+                "ID_REUSED",
+                f"was reserved for {existing.connection} {amount} {existing.asset}",
+            )
+
+    def _clear(self, book: _OperationBook[FundingOperationT], funding_id: str, now_ms: int) -> Balance:
+        kind = book.operation_type.kind
+        operation = book.operations.get(funding_id)
+        if operation is None:
+            raise _refusal(not_found, kind, funding_id, "NOT_FOUND", "was never reserved here")
+        if operation.state is FundingState.RELEASED:
+            raise _refusal(failed_precondition, kind, funding_id, "RELEASED", "was released")
+        balance = self._accounts.by_connection(operation.connection).balance(operation.asset)
+        if operation.state is FundingState.CLEARED:
+            return balance
+        operation.apply_clear(balance)
+        book.set_state(operation, FundingState.CLEARED, now_ms)
+        self._changes.balances.add(balance)
+        return balance
+
+    def _release(
+        self, book: _OperationBook[FundingOperationT], funding_id: str, now_ms: int
+    ) -> Balance | None:
+        kind = book.operation_type.kind
+        operation = book.operations.get(funding_id)
+        if operation is None:
+            book.record(book.operation_type(funding_id, "", "", 0, FundingState.RELEASED, now_ms))
             return None
-        balance = self._accounts.by_connection(deallocation.connection).balance(deallocation.asset)
-        if deallocation.state is DeallocationState.RESERVED:
-            balance.held_units -= deallocation.amount_units
-            assert balance.held_units >= 0
-            self._set_deallocation_state(deallocation, DeallocationState.RELEASED, now_ms)
+        if operation.state is FundingState.CLEARED:
+            raise _refusal(
+                failed_precondition, kind, funding_id, "CLEARED", operation.cleared_release_message
+            )
+        if not operation.connection:
+            return None
+        balance = self._accounts.by_connection(operation.connection).balance(operation.asset)
+        if operation.state is FundingState.RESERVED:
+            operation.apply_release(balance)
+            book.set_state(operation, FundingState.RELEASED, now_ms)
             self._changes.balances.add(balance)
         return balance
 
-    def _set_allocation_state(self, allocation: Allocation, state: AllocationState, now_ms: int) -> None:
-        allocation.state = state
-        allocation.update_time_ms = now_ms
-        self._changes.allocations[allocation.allocation_id] = allocation
 
-    def _set_deallocation_state(
-        self, deallocation: Deallocation, state: DeallocationState, now_ms: int
-    ) -> None:
-        deallocation.state = state
-        deallocation.update_time_ms = now_ms
-        self._changes.deallocations[deallocation.deallocation_id] = deallocation
-
-
-def _check_range(total_units: int, asset: str) -> None:
-    if total_units > UNITS_ABS_MAX:
-        raise failed_precondition(
-            "BALANCE_OUT_OF_RANGE",
-            f"the {asset} credit of this connection would exceed the largest amount the sandbox holds",
-            asset=asset,
-        )
+def _refusal(
+    make_error: Callable[..., ServiceError], kind: str, funding_id: str, reason_suffix: str, detail: str
+) -> ServiceError:
+    """An error about one allocation or deallocation: reason `{KIND}_{suffix}`, metadata `{kind}_id`."""
+    return make_error(
+        f"{kind.upper()}_{reason_suffix}", f"{kind} {funding_id} {detail}", **{f"{kind}_id": funding_id}
+    )

@@ -107,9 +107,9 @@ class Venue:
         for account in records.accounts:
             venue.accounts.add(account)
         for allocation in records.allocations:
-            venue.funding.allocations[allocation.allocation_id] = allocation
+            venue.funding.allocations[allocation.funding_id] = allocation
         for deallocation in records.deallocations:
-            venue.funding.deallocations[deallocation.deallocation_id] = deallocation
+            venue.funding.deallocations[deallocation.funding_id] = deallocation
         for statement in records.statements:
             venue.statement_ledger.add(statement)
         previous_number = 0

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 
-from exchange_sim.domain.accounts import account_of_connection
+from exchange_sim.domain.accounts import Balance, account_of_connection
+from exchange_sim.domain.funding import Funding
 from exchange_sim.domain.statements import parse_statement_name
+from exchange_sim.domain.venue import Venue
 from exchange_sim.entrypoints.messages import (
     STATEMENT_STATES_TO_PROTO,
     VENUE_STATES_TO_PROTO,
@@ -14,9 +18,10 @@ from exchange_sim.entrypoints.messages import (
     validate_funding_id,
 )
 from exchange_sim.entrypoints.policy import PARTNER_SERVICE_NAME
+from exchange_sim.service_layer.ports import ResponseT
 from exchange_sim.service_layer.venue_service import VenueService
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
-from service_kit.idempotency import validate_request_id
+from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
 from service_kit.server import ServiceRegistration
 
@@ -34,13 +39,13 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.CreateConnectionResponse:
         validate_request_id(request.request_id)
         account_of_connection(request.connection, self._exchange_id)
-        return self._service.create_connection(
-            request,
-            request.connection,
-            exchange_pb2.CreateConnectionResponse,
-            lambda account: exchange_pb2.CreateConnectionResponse(
-                connection=account.connection, account=account.name
-            ),
+
+        def open_account(venue: Venue, now_ms: int) -> exchange_pb2.CreateConnectionResponse:
+            account = venue.accounts.open(request.connection, now_ms)
+            return exchange_pb2.CreateConnectionResponse(connection=account.connection, account=account.name)
+
+        return self._service.run_command(
+            "CreateConnection", request, exchange_pb2.CreateConnectionResponse, open_account
         )
 
     def ReserveAllocation(
@@ -50,15 +55,13 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         account_of_connection(request.connection, self._exchange_id)
         validate_funding_id(request.allocation_id, "allocation_id")
         amount_units = self._assets.parse(request.asset, request.amount, "amount")
-        return self._service.reserve_allocation(
+        return self._funding_command(
+            "ReserveAllocation",
             request,
-            request.connection,
-            request.allocation_id,
-            request.asset,
-            amount_units,
             exchange_pb2.ReserveAllocationResponse,
-            lambda balance: exchange_pb2.ReserveAllocationResponse(
-                pending_credit=format_balance_field(balance, "pending_credit", self._assets)
+            "pending_credit",
+            lambda funding, now_ms: funding.reserve_allocation(
+                request.connection, request.allocation_id, request.asset, amount_units, now_ms
             ),
         )
 
@@ -67,13 +70,12 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ClearAllocationResponse:
         validate_request_id(request.request_id)
         validate_funding_id(request.allocation_id, "allocation_id")
-        return self._service.clear_allocation(
+        return self._funding_command(
+            "ClearAllocation",
             request,
-            request.allocation_id,
             exchange_pb2.ClearAllocationResponse,
-            lambda balance: exchange_pb2.ClearAllocationResponse(
-                mirror=format_balance_field(balance, "mirror", self._assets)
-            ),
+            "mirror",
+            lambda funding, now_ms: funding.clear_allocation(request.allocation_id, now_ms),
         )
 
     def ReleaseAllocation(
@@ -81,13 +83,12 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ReleaseAllocationResponse:
         validate_request_id(request.request_id)
         validate_funding_id(request.allocation_id, "allocation_id")
-        return self._service.release_allocation(
+        return self._funding_command(
+            "ReleaseAllocation",
             request,
-            request.allocation_id,
             exchange_pb2.ReleaseAllocationResponse,
-            lambda balance: exchange_pb2.ReleaseAllocationResponse(
-                pending_credit=format_balance_field(balance, "pending_credit", self._assets)
-            ),
+            "pending_credit",
+            lambda funding, now_ms: funding.release_allocation(request.allocation_id, now_ms),
         )
 
     def ReserveDeallocation(
@@ -97,15 +98,13 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         account_of_connection(request.connection, self._exchange_id)
         validate_funding_id(request.deallocation_id, "deallocation_id")
         amount_units = self._assets.parse(request.asset, request.amount, "amount")
-        return self._service.reserve_deallocation(
+        return self._funding_command(
+            "ReserveDeallocation",
             request,
-            request.connection,
-            request.deallocation_id,
-            request.asset,
-            amount_units,
             exchange_pb2.ReserveDeallocationResponse,
-            lambda balance: exchange_pb2.ReserveDeallocationResponse(
-                held=format_balance_field(balance, "held", self._assets)
+            "held",
+            lambda funding, now_ms: funding.reserve_deallocation(
+                request.connection, request.deallocation_id, request.asset, amount_units, now_ms
             ),
         )
 
@@ -114,13 +113,12 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ClearDeallocationResponse:
         validate_request_id(request.request_id)
         validate_funding_id(request.deallocation_id, "deallocation_id")
-        return self._service.clear_deallocation(
+        return self._funding_command(
+            "ClearDeallocation",
             request,
-            request.deallocation_id,
             exchange_pb2.ClearDeallocationResponse,
-            lambda balance: exchange_pb2.ClearDeallocationResponse(
-                mirror=format_balance_field(balance, "mirror", self._assets)
-            ),
+            "mirror",
+            lambda funding, now_ms: funding.clear_deallocation(request.deallocation_id, now_ms),
         )
 
     def ReleaseDeallocation(
@@ -128,13 +126,12 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ReleaseDeallocationResponse:
         validate_request_id(request.request_id)
         validate_funding_id(request.deallocation_id, "deallocation_id")
-        return self._service.release_deallocation(
+        return self._funding_command(
+            "ReleaseDeallocation",
             request,
-            request.deallocation_id,
             exchange_pb2.ReleaseDeallocationResponse,
-            lambda balance: exchange_pb2.ReleaseDeallocationResponse(
-                held=format_balance_field(balance, "held", self._assets)
-            ),
+            "held",
+            lambda funding, now_ms: funding.release_deallocation(request.deallocation_id, now_ms),
         )
 
     def CreateStatement(
@@ -150,13 +147,15 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ConfirmStatementResponse:
         validate_request_id(request.request_id)
         parse_statement_name(request.statement)
-        return self._service.confirm_statement(
-            request,
-            request.statement,
-            exchange_pb2.ConfirmStatementResponse,
-            lambda statement: exchange_pb2.ConfirmStatementResponse(
+
+        def confirm(venue: Venue, now_ms: int) -> exchange_pb2.ConfirmStatementResponse:
+            statement = venue.confirm_statement(request.statement, now_ms)
+            return exchange_pb2.ConfirmStatementResponse(
                 statement=statement.name, state=STATEMENT_STATES_TO_PROTO[statement.state]
-            ),
+            )
+
+        return self._service.run_command(
+            "ConfirmStatement", request, exchange_pb2.ConfirmStatementResponse, confirm
         )
 
     def GetVenue(
@@ -184,6 +183,24 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
                 for mirror in self._service.list_mirrors()
             ]
         )
+
+    def _funding_command(
+        self,
+        method: str,
+        request: HasRequestId,
+        response_type: type[ResponseT],
+        balance_field: str,
+        step: Callable[[Funding, int], Balance | None],
+    ) -> ResponseT:
+        """Runs one funding step; the response carries the balance field the step moved, formatted."""
+
+        def apply(venue: Venue, now_ms: int) -> ResponseT:
+            balance = step(venue.funding, now_ms)
+            return response_type(
+                **{balance_field: format_balance_field(balance, balance_field, self._assets)}
+            )
+
+        return self._service.run_command(method, request, response_type, apply)
 
 
 def partner_registration(servicer: PartnerServicer) -> ServiceRegistration:

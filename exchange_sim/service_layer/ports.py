@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
 
 from exchange_sim.domain.changes import VenueChanges
-from exchange_sim.domain.orders import OrderState, OrderType, Side
+from exchange_sim.domain.orders import Order, OrderState, OrderType, Side
 from exchange_sim.domain.venue import VenueRecords
 from service_kit.idempotency import HasRequestId
 from service_kit.statement import StatementContent
@@ -44,6 +44,23 @@ class OrderView:
     state: OrderState
     create_time_ms: int
     fills: tuple[FillView, ...]
+
+
+def order_view(order: Order, fills: Iterable[FillView]) -> OrderView:
+    """A snapshot of a domain order with the given fills."""
+    return OrderView(
+        order.number,
+        order.account,
+        order.market,
+        order.side,
+        order.order_type,
+        order.price_units,
+        order.quantity_units,
+        order.filled_units,
+        order.state,
+        order.create_time_ms,
+        tuple(fills),
+    )
 
 
 class VenueWriter(Protocol):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from exchange_sim.domain.accounts import Account, Balance
+from exchange_sim.domain.accounts import Balance
 from exchange_sim.domain.market import Market
 from exchange_sim.domain.orders import Order, OrderType, Side, Trade
 from exchange_sim.domain.statements import Statement
@@ -28,6 +28,7 @@ from exchange_sim.service_layer.ports import (
     StatementSigner,
     VenueStore,
     VenueWriter,
+    order_view,
 )
 from service_kit.auth import Principal, require_owner
 from service_kit.clock import Clock
@@ -112,133 +113,24 @@ class VenueService:
         """The venue's configuration."""
         return self._settings
 
-    # Partner commands.
+    # Commands that are one domain call, given the venue and the time.
 
-    def create_connection(
+    def run_command(
         self,
+        method: str,
         request: HasRequestId,
-        connection: str,
         response_type: type[ResponseT],
-        respond: Callable[[Account], ResponseT],
+        action: Callable[[Venue, int], ResponseT],
     ) -> ResponseT:
-        """Opens the OES account of a connection; opening it again returns the same account."""
-        return self._command(
-            "CreateConnection",
-            request,
-            response_type,
-            lambda venue, writer: respond(venue.accounts.open(connection, self._clock.now_ms())),
-        )
+        """Runs `action(venue, now_ms)` as one command and returns the response it builds.
 
-    def reserve_allocation(
-        self,
-        request: HasRequestId,
-        connection: str,
-        allocation_id: str,
-        asset: str,
-        amount_units: int,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance], ResponseT],
-    ) -> ResponseT:
-        """Records pending credit for an allocation the custodian locked."""
+        The action applies one domain operation and builds the response from its result, so the
+        response is recorded with the changes; a retry with the same request_id returns the
+        recorded response without calling it. Commands that need more than the venue and the
+        time have a method of their own below.
+        """
         return self._command(
-            "ReserveAllocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.reserve_allocation(
-                    connection, allocation_id, asset, amount_units, self._clock.now_ms()
-                )
-            ),
-        )
-
-    def clear_allocation(
-        self,
-        request: HasRequestId,
-        allocation_id: str,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance], ResponseT],
-    ) -> ResponseT:
-        """Turns a reserved allocation into mirror credit."""
-        return self._command(
-            "ClearAllocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.clear_allocation(allocation_id, self._clock.now_ms())
-            ),
-        )
-
-    def release_allocation(
-        self,
-        request: HasRequestId,
-        allocation_id: str,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance | None], ResponseT],
-    ) -> ResponseT:
-        """Drops a reserved allocation (compensation)."""
-        return self._command(
-            "ReleaseAllocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.release_allocation(allocation_id, self._clock.now_ms())
-            ),
-        )
-
-    def reserve_deallocation(
-        self,
-        request: HasRequestId,
-        connection: str,
-        deallocation_id: str,
-        asset: str,
-        amount_units: int,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance], ResponseT],
-    ) -> ResponseT:
-        """Holds free credit while the custodian unlocks it."""
-        return self._command(
-            "ReserveDeallocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.reserve_deallocation(
-                    connection, deallocation_id, asset, amount_units, self._clock.now_ms()
-                )
-            ),
-        )
-
-    def clear_deallocation(
-        self,
-        request: HasRequestId,
-        deallocation_id: str,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance], ResponseT],
-    ) -> ResponseT:
-        """Removes held credit the custodian unlocked."""
-        return self._command(
-            "ClearDeallocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.clear_deallocation(deallocation_id, self._clock.now_ms())
-            ),
-        )
-
-    def release_deallocation(
-        self,
-        request: HasRequestId,
-        deallocation_id: str,
-        response_type: type[ResponseT],
-        respond: Callable[[Balance | None], ResponseT],
-    ) -> ResponseT:
-        """Returns held credit of an abandoned deallocation."""
-        return self._command(
-            "ReleaseDeallocation",
-            request,
-            response_type,
-            lambda venue, writer: respond(
-                venue.funding.release_deallocation(deallocation_id, self._clock.now_ms())
-            ),
+            method, request, response_type, lambda venue, writer: action(venue, self._clock.now_ms())
         )
 
     def create_statement(
@@ -247,30 +139,15 @@ class VenueService:
         response_type: type[ResponseT],
         respond: Callable[[Statement], ResponseT],
     ) -> ResponseT:
-        """Closes the period and issues the signed statement."""
-        return self._command(
+        """Closes the period and issues the statement, signed with the exchange's key."""
+        return self.run_command(
             "CreateStatement",
             request,
             response_type,
-            lambda venue, writer: respond(venue.issue_statement(self._clock.now_ms(), self._signer.sign)),
+            lambda venue, now_ms: respond(venue.issue_statement(now_ms, self._signer.sign)),
         )
 
-    def confirm_statement(
-        self,
-        request: HasRequestId,
-        statement_name: str,
-        response_type: type[ResponseT],
-        respond: Callable[[Statement], ResponseT],
-    ) -> ResponseT:
-        """Re-bases the mirrors after the custodian executed a statement."""
-        return self._command(
-            "ConfirmStatement",
-            request,
-            response_type,
-            lambda venue, writer: respond(venue.confirm_statement(statement_name, self._clock.now_ms())),
-        )
-
-    # Trading commands.
+    # Trading commands, with logic of their own.
 
     def place_order(
         self,
@@ -429,23 +306,6 @@ class VenueService:
                 raise
             venue.changes.clear()
             return response
-
-
-def order_view(order: Order, fills: list[FillView]) -> OrderView:
-    """A snapshot of a domain order with the given fills."""
-    return OrderView(
-        order.number,
-        order.account,
-        order.market,
-        order.side,
-        order.order_type,
-        order.price_units,
-        order.quantity_units,
-        order.filled_units,
-        order.state,
-        order.create_time_ms,
-        tuple(fills),
-    )
 
 
 def fill_view(order_number: int, trade: Trade) -> FillView:

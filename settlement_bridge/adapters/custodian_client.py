@@ -6,8 +6,8 @@ import grpc
 
 from oes.common.v1 import statement_pb2
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
-from service_kit.money import AssetScales, parse_units
-from settlement_bridge.adapters.venue_calls import VenueCaller
+from service_kit.money import AssetScales
+from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
 from settlement_bridge.domain.settlement import IssuedStatement
 from settlement_bridge.service_layer.ports import CustodyBalance, VenueRefusedError
 
@@ -92,9 +92,7 @@ class GrpcCustodian:
         )
         balances = []
         for balance in response.balances:
-            scale = self._assets.scales.get(balance.asset)
-            # An asset the bridge is not configured for cannot be reconciled; it is left out.
-            if scale is not None:
-                units = parse_units(balance.amount, scale, "amount", allow_negative=True, allow_zero=True)
+            units = reconcilable_units(self._assets, balance.asset, balance.amount, "amount")
+            if units is not None:
                 balances.append(CustodyBalance(balance.account, balance.asset, units))
         return balances

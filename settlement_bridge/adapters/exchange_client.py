@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
-from service_kit.money import AssetScales, parse_units
+from service_kit.money import AssetScales
 from service_kit.statement_messages import content_from_message
-from settlement_bridge.adapters.venue_calls import VenueCaller
+from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
 from settlement_bridge.domain.settlement import IssuedStatement
 from settlement_bridge.service_layer.ports import MirrorBalance, VenueIdentity
 
@@ -113,9 +113,7 @@ class GrpcExchange:
         )
         mirrors = []
         for mirror in response.mirrors:
-            scale = self._assets.scales.get(mirror.asset)
-            # An asset the bridge is not configured for cannot be reconciled; it is left out.
-            if scale is not None:
-                units = parse_units(mirror.mirror, scale, "mirror", allow_negative=True, allow_zero=True)
+            units = reconcilable_units(self._assets, mirror.asset, mirror.mirror, "mirror")
+            if units is not None:
                 mirrors.append(MirrorBalance(mirror.connection, mirror.asset, units))
         return mirrors

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlite_utils
 
@@ -33,7 +35,11 @@ from settlement_bridge.domain.transfers import (
     DeallocationStep,
     TransferState,
 )
-from settlement_bridge.service_layer.unit_of_work import RequestAlreadyRecordedError, RequestReceipt
+from settlement_bridge.service_layer.unit_of_work import (
+    RequestAlreadyRecordedError,
+    RequestReceipt,
+    TransferT,
+)
 
 DATABASE_FILE_NAME = "bridge.sqlite3"
 
@@ -97,12 +103,34 @@ CREATE TABLE exchange_keys (
 
 MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA]
 
+# Every table of numbered workflow records, and its columns: all of them, then those a save updates.
+_TRANSFER_TABLES = ("allocations", "deallocations")
 _TRANSFER_COLUMNS = (
-    "number, client_id, exchange_id, asset, amount_units, state, step, reason, create_time_ms, end_time_ms"
+    "number",
+    "client_id",
+    "exchange_id",
+    "asset",
+    "amount_units",
+    "state",
+    "step",
+    "reason",
+    "create_time_ms",
+    "end_time_ms",
 )
+_TRANSFER_SAVED_COLUMNS = ("state", "step", "reason", "end_time_ms")
+_SETTLEMENT_TABLE = "settlement_cycles"
 _SETTLEMENT_COLUMNS = (
-    "number, exchange_id, state, step, statement, breaks, reason, create_time_ms, end_time_ms"
+    "number",
+    "exchange_id",
+    "state",
+    "step",
+    "statement",
+    "breaks",
+    "reason",
+    "create_time_ms",
+    "end_time_ms",
 )
+_SETTLEMENT_SAVED_COLUMNS = ("state", "step", "statement", "breaks", "reason", "end_time_ms")
 
 
 def open_database(data_dir: Path) -> Database:
@@ -137,189 +165,175 @@ class SqliteConnectionRepository:
         return [Connection(ConnectionName(row[0], exchange_id), row[1]) for row in rows]
 
 
-class SqliteAllocationRepository:
-    """Allocations in SQLite."""
+class NumberedRecord(Protocol):
+    """A workflow record kept in a row keyed by its number."""
 
-    def __init__(self, database: sqlite_utils.Database) -> None:
+    @property
+    def number(self) -> int:
+        """The key of its row."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The resource name."""
+        ...
+
+
+RecordT = TypeVar("RecordT", bound=NumberedRecord)
+
+
+class SqliteNumberedRepository(ABC, Generic[RecordT]):
+    """Workflow records in a table keyed by number: what the transfer and settlement repositories share.
+
+    Table and column names are put into the SQL text, so they are this module's constants, never input.
+    """
+
+    def __init__(
+        self,
+        database: sqlite_utils.Database,
+        table: str,
+        columns: tuple[str, ...],
+        saved_columns: tuple[str, ...],
+    ) -> None:
+        assert table in (*_TRANSFER_TABLES, _SETTLEMENT_TABLE), table
+        assert columns[0] == "number" and set(saved_columns) <= set(columns[1:])
         self._database = database
+        self._table = table
+        self._columns = columns
+        self._saved_columns = saved_columns
 
     def next_number(self) -> int:
         return int(
-            self._database.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM allocations").fetchone()[0]
+            self._database.execute(f"SELECT COALESCE(MAX(number), 0) + 1 FROM {self._table}").fetchone()[0]
         )
 
-    def add(self, allocation: Allocation) -> None:
+    def add(self, record: RecordT) -> None:
+        values = self._values(record)
+        placeholders = ", ".join("?" for _ in self._columns)
         self._database.execute(
-            f"INSERT INTO allocations ({_TRANSFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                allocation.number,
-                allocation.connection.client_id,
-                allocation.connection.exchange_id,
-                allocation.asset,
-                allocation.amount_units,
-                allocation.state.value,
-                allocation.step.value,
-                allocation.reason,
-                allocation.create_time_ms,
-                allocation.end_time_ms,
-            ),
+            f"INSERT INTO {self._table} ({', '.join(self._columns)}) VALUES ({placeholders})",
+            tuple(values[column] for column in self._columns),
         )
 
-    def save(self, allocation: Allocation) -> None:
+    def save(self, record: RecordT) -> None:
+        values = self._values(record)
+        assignments = ", ".join(f"{column} = ?" for column in self._saved_columns)
         cursor = self._database.execute(
-            "UPDATE allocations SET state = ?, step = ?, reason = ?, end_time_ms = ? WHERE number = ?",
-            (
-                allocation.state.value,
-                allocation.step.value,
-                allocation.reason,
-                allocation.end_time_ms,
-                allocation.number,
-            ),
+            f"UPDATE {self._table} SET {assignments} WHERE number = ?",
+            (*(values[column] for column in self._saved_columns), record.number),
         )
-        assert cursor.rowcount == 1, f"{allocation.name} was never added"
+        assert cursor.rowcount == 1, f"{record.name} was never added"
 
-    def get(self, number: int) -> Allocation | None:
-        row = self._database.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM allocations WHERE number = ?", (number,)
-        ).fetchone()
-        return None if row is None else _allocation(row)
+    def get(self, number: int) -> RecordT | None:
+        found = self._select("WHERE number = ?", (number,))
+        return found[0] if found else None
 
-    def list_pending(self) -> list[Allocation]:
+    def _select(self, clauses: str, parameters: tuple[object, ...] = ()) -> list[RecordT]:
+        """The records of the rows that `clauses` (WHERE, ORDER BY, LIMIT) select, in their order."""
         rows = self._database.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM allocations WHERE state = 'PENDING' ORDER BY number"
+            f"SELECT {', '.join(self._columns)} FROM {self._table} {clauses}", parameters
         ).fetchall()
-        return [_allocation(row) for row in rows]
+        return [self._record(dict(zip(self._columns, row, strict=True))) for row in rows]
+
+    @abstractmethod
+    def _values(self, record: RecordT) -> dict[str, object]:
+        """The record's value of every column."""
+
+    @abstractmethod
+    def _record(self, values: dict[str, Any]) -> RecordT:
+        """The record of one row, given by column."""
 
 
-class SqliteDeallocationRepository:
-    """Deallocations in SQLite."""
+class SqliteTransferRepository(SqliteNumberedRepository[TransferT]):
+    """Transfers of one kind in their own table (`allocations` or `deallocations`) of the same columns."""
 
-    def __init__(self, database: sqlite_utils.Database) -> None:
-        self._database = database
+    def __init__(
+        self,
+        database: sqlite_utils.Database,
+        table: str,
+        transfer_type: type[TransferT],
+        step_type: type[enum.Enum],
+    ) -> None:
+        super().__init__(database, table, _TRANSFER_COLUMNS, _TRANSFER_SAVED_COLUMNS)
+        self._transfer_type = transfer_type
+        self._step_type = step_type
 
-    def next_number(self) -> int:
-        return int(
-            self._database.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM deallocations").fetchone()[0]
+    def list_pending(self) -> list[TransferT]:
+        return self._select("WHERE state = 'PENDING' ORDER BY number")
+
+    def _values(self, transfer: TransferT) -> dict[str, object]:
+        return {
+            "number": transfer.number,
+            "client_id": transfer.connection.client_id,
+            "exchange_id": transfer.connection.exchange_id,
+            "asset": transfer.asset,
+            "amount_units": transfer.amount_units,
+            "state": transfer.state.value,
+            "step": transfer.step.value,
+            "reason": transfer.reason,
+            "create_time_ms": transfer.create_time_ms,
+            "end_time_ms": transfer.end_time_ms,
+        }
+
+    def _record(self, values: dict[str, Any]) -> TransferT:
+        return self._transfer_type(
+            number=values["number"],
+            connection=ConnectionName(values["client_id"], values["exchange_id"]),
+            asset=values["asset"],
+            amount_units=values["amount_units"],
+            state=TransferState(values["state"]),
+            step=self._step_type(values["step"]),
+            reason=values["reason"],
+            create_time_ms=values["create_time_ms"],
+            end_time_ms=values["end_time_ms"],
         )
 
-    def add(self, deallocation: Deallocation) -> None:
-        self._database.execute(
-            f"INSERT INTO deallocations ({_TRANSFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                deallocation.number,
-                deallocation.connection.client_id,
-                deallocation.connection.exchange_id,
-                deallocation.asset,
-                deallocation.amount_units,
-                deallocation.state.value,
-                deallocation.step.value,
-                deallocation.reason,
-                deallocation.create_time_ms,
-                deallocation.end_time_ms,
-            ),
-        )
 
-    def save(self, deallocation: Deallocation) -> None:
-        cursor = self._database.execute(
-            "UPDATE deallocations SET state = ?, step = ?, reason = ?, end_time_ms = ? WHERE number = ?",
-            (
-                deallocation.state.value,
-                deallocation.step.value,
-                deallocation.reason,
-                deallocation.end_time_ms,
-                deallocation.number,
-            ),
-        )
-        assert cursor.rowcount == 1, f"{deallocation.name} was never added"
-
-    def get(self, number: int) -> Deallocation | None:
-        row = self._database.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM deallocations WHERE number = ?", (number,)
-        ).fetchone()
-        return None if row is None else _deallocation(row)
-
-    def list_pending(self) -> list[Deallocation]:
-        rows = self._database.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM deallocations WHERE state = 'PENDING' ORDER BY number"
-        ).fetchall()
-        return [_deallocation(row) for row in rows]
-
-
-class SqliteSettlementRepository:
+class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
     """Settlement cycles in SQLite; the statement is stored as the exchange's message bytes."""
 
     def __init__(self, database: sqlite_utils.Database) -> None:
-        self._database = database
-
-    def next_number(self) -> int:
-        return int(
-            self._database.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM settlement_cycles").fetchone()[0]
-        )
-
-    def add(self, cycle: SettlementCycle) -> None:
-        self._database.execute(
-            f"INSERT INTO settlement_cycles ({_SETTLEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                cycle.number,
-                cycle.exchange_id,
-                cycle.state.value,
-                cycle.step.value,
-                cycle.statement.encoded if cycle.statement else None,
-                _breaks_json(cycle.breaks),
-                cycle.reason,
-                cycle.create_time_ms,
-                cycle.end_time_ms,
-            ),
-        )
-
-    def save(self, cycle: SettlementCycle) -> None:
-        cursor = self._database.execute(
-            "UPDATE settlement_cycles SET state = ?, step = ?, statement = ?, breaks = ?, reason = ?, "
-            "end_time_ms = ? WHERE number = ?",
-            (
-                cycle.state.value,
-                cycle.step.value,
-                cycle.statement.encoded if cycle.statement else None,
-                _breaks_json(cycle.breaks),
-                cycle.reason,
-                cycle.end_time_ms,
-                cycle.number,
-            ),
-        )
-        assert cursor.rowcount == 1, f"{cycle.name} was never added"
-
-    def get(self, number: int) -> SettlementCycle | None:
-        row = self._database.execute(
-            f"SELECT {_SETTLEMENT_COLUMNS} FROM settlement_cycles WHERE number = ?", (number,)
-        ).fetchone()
-        return None if row is None else _settlement(row)
+        super().__init__(database, _SETTLEMENT_TABLE, _SETTLEMENT_COLUMNS, _SETTLEMENT_SAVED_COLUMNS)
 
     def list_running(self, exchange_id: str | None = None) -> list[SettlementCycle]:
         if exchange_id is None:
-            rows = self._database.execute(
-                f"SELECT {_SETTLEMENT_COLUMNS} FROM settlement_cycles WHERE state = 'RUNNING' ORDER BY number"
-            ).fetchall()
-        else:
-            rows = self._database.execute(
-                f"SELECT {_SETTLEMENT_COLUMNS} FROM settlement_cycles "
-                "WHERE exchange_id = ? AND state = 'RUNNING' ORDER BY number",
-                (exchange_id,),
-            ).fetchall()
-        return [_settlement(row) for row in rows]
+            return self._select("WHERE state = 'RUNNING' ORDER BY number")
+        return self._select("WHERE exchange_id = ? AND state = 'RUNNING' ORDER BY number", (exchange_id,))
 
     def last_succeeded(self, exchange_id: str) -> SettlementCycle | None:
-        row = self._database.execute(
-            f"SELECT {_SETTLEMENT_COLUMNS} FROM settlement_cycles "
-            "WHERE exchange_id = ? AND state = 'SUCCEEDED' ORDER BY number DESC LIMIT 1",
-            (exchange_id,),
-        ).fetchone()
-        return None if row is None else _settlement(row)
+        found = self._select(
+            "WHERE exchange_id = ? AND state = 'SUCCEEDED' ORDER BY number DESC LIMIT 1", (exchange_id,)
+        )
+        return found[0] if found else None
 
     def list_newest(self, limit: int) -> list[SettlementCycle]:
-        rows = self._database.execute(
-            f"SELECT {_SETTLEMENT_COLUMNS} FROM settlement_cycles ORDER BY number DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_settlement(row) for row in rows]
+        return self._select("ORDER BY number DESC LIMIT ?", (limit,))
+
+    def _values(self, cycle: SettlementCycle) -> dict[str, object]:
+        return {
+            "number": cycle.number,
+            "exchange_id": cycle.exchange_id,
+            "state": cycle.state.value,
+            "step": cycle.step.value,
+            "statement": cycle.statement.encoded if cycle.statement else None,
+            "breaks": _breaks_json(cycle.breaks),
+            "reason": cycle.reason,
+            "create_time_ms": cycle.create_time_ms,
+            "end_time_ms": cycle.end_time_ms,
+        }
+
+    def _record(self, values: dict[str, Any]) -> SettlementCycle:
+        return SettlementCycle(
+            number=values["number"],
+            exchange_id=values["exchange_id"],
+            state=SettlementState(values["state"]),
+            step=SettlementStep(values["step"]),
+            statement=None if values["statement"] is None else issued_statement(bytes(values["statement"])),
+            breaks=tuple(ReconciliationBreak(*entry) for entry in json.loads(values["breaks"])),
+            reason=values["reason"],
+            create_time_ms=values["create_time_ms"],
+            end_time_ms=values["end_time_ms"],
+        )
 
 
 class SqliteExchangeKeyRepository:
@@ -348,8 +362,10 @@ class SqliteTransaction:
         self._request_log = request_log
         self._clock = clock
         self.connections = SqliteConnectionRepository(database)
-        self.allocations = SqliteAllocationRepository(database)
-        self.deallocations = SqliteDeallocationRepository(database)
+        self.allocations = SqliteTransferRepository(database, "allocations", Allocation, AllocationStep)
+        self.deallocations = SqliteTransferRepository(
+            database, "deallocations", Deallocation, DeallocationStep
+        )
         self.settlements = SqliteSettlementRepository(database)
         self.exchange_keys = SqliteExchangeKeyRepository(database)
 
@@ -374,48 +390,6 @@ class SqliteUnitOfWork:
     def transaction(self) -> Iterator[SqliteTransaction]:
         with self._database.transaction() as database:
             yield SqliteTransaction(database, self._request_log, self._clock)
-
-
-def _allocation(row: Any) -> Allocation:
-    return Allocation(
-        number=row[0],
-        connection=ConnectionName(row[1], row[2]),
-        asset=row[3],
-        amount_units=row[4],
-        state=TransferState(row[5]),
-        step=AllocationStep(row[6]),
-        reason=row[7],
-        create_time_ms=row[8],
-        end_time_ms=row[9],
-    )
-
-
-def _deallocation(row: Any) -> Deallocation:
-    return Deallocation(
-        number=row[0],
-        connection=ConnectionName(row[1], row[2]),
-        asset=row[3],
-        amount_units=row[4],
-        state=TransferState(row[5]),
-        step=DeallocationStep(row[6]),
-        reason=row[7],
-        create_time_ms=row[8],
-        end_time_ms=row[9],
-    )
-
-
-def _settlement(row: Any) -> SettlementCycle:
-    return SettlementCycle(
-        number=row[0],
-        exchange_id=row[1],
-        state=SettlementState(row[2]),
-        step=SettlementStep(row[3]),
-        statement=None if row[4] is None else issued_statement(bytes(row[4])),
-        breaks=tuple(ReconciliationBreak(*entry) for entry in json.loads(row[5])),
-        reason=row[6],
-        create_time_ms=row[7],
-        end_time_ms=row[8],
-    )
 
 
 def issued_statement(encoded: bytes) -> IssuedStatement:

@@ -1,4 +1,4 @@
-"""Calls to a venue: a deadline on each attempt, a bounded retry of transient failures only."""
+"""Calls to a venue: a deadline per attempt, a bounded retry of transient failures only; balance parsing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
+from service_kit.money import AssetScales, parse_units
 from service_kit.rpc_errors import remote_error
 from settlement_bridge.service_layer.ports import VenueRefusedError, VenueUnavailableError
 
@@ -70,3 +71,14 @@ class VenueCaller:
                 self._sleep(backoff_ms / 1000)
                 backoff_ms = min(policy.backoff_ms_max, backoff_ms * 2)
         raise VenueUnavailableError(self.venue, f"{policy.attempts_max} attempts failed, last {last_message}")
+
+
+def reconcilable_units(assets: AssetScales, asset: str, amount: str, field_name: str) -> int | None:
+    """A balance a venue reported, in units; None for an asset the bridge is not configured for.
+
+    Such an asset cannot be reconciled, so the caller leaves it out rather than failing.
+    """
+    scale = assets.scales.get(asset)
+    if scale is None:
+        return None
+    return parse_units(amount, scale, field_name, allow_negative=True, allow_zero=True)

@@ -9,7 +9,9 @@ Illegal transitions are programmer errors and fail an assertion.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Generic, TypeVar
 
 from settlement_bridge.domain.names import ConnectionName
 
@@ -66,9 +68,20 @@ class DeallocationStep(enum.Enum):
     DONE = "DONE"
 
 
+# The step enum of one kind of transfer (AllocationStep or DeallocationStep).
+StepT = TypeVar("StepT", bound=enum.Enum)
+
+
 @dataclass
-class Allocation:
-    """A move of custody credit to an exchange: lock, reserve, clear; compensated on failure."""
+class Transfer(ABC, Generic[StepT]):
+    """What allocations and deallocations share: the amount moved, the state, and the step reached.
+
+    Each kind of transfer brings its own step enum and its own transitions; the invariants, the
+    resource name, the request_ids and how a workflow ends are the same for both.
+    """
+
+    # The collection in resource names and request_ids: `allocations` or `deallocations`.
+    collection: ClassVar[str]
 
     number: int
     connection: ConnectionName
@@ -76,20 +89,52 @@ class Allocation:
     amount_units: int
     create_time_ms: int
     state: TransferState = TransferState.PENDING
-    step: AllocationStep = AllocationStep.LOCK
+    # Each kind of transfer redeclares this with the step its workflow starts at as the default;
+    # until then it has none, and only a keyword-only field may go without one after `state`.
+    step: StepT = field(kw_only=True)
     reason: str = ""
     end_time_ms: int | None = None
 
     def __post_init__(self) -> None:
         assert self.number > 0
         assert self.amount_units > 0, "the service layer validates amounts"
-        assert (self.state is TransferState.PENDING) == (self.step is not AllocationStep.DONE)
+        assert (self.state is TransferState.PENDING) == (self.step is not self._done_step())
         assert (self.end_time_ms is None) == (self.state is TransferState.PENDING)
 
     @property
     def name(self) -> str:
-        """Resource name, `clients/{client}/connections/{exchange}/allocations/{number}`."""
-        return f"{self.connection.name}/allocations/{self.number}"
+        """Resource name, `clients/{client}/connections/{exchange}/{collection}/{number}`."""
+        return f"{self.connection.name}/{self.collection}/{self.number}"
+
+    def request_id(self, step: StepT) -> str:
+        """The request_id of the venue call made at `step`, the same on every attempt."""
+        assert step is not self._done_step()
+        return f"{self.collection}/{self.number}/{step.value.lower()}"
+
+    @abstractmethod
+    def _done_step(self) -> StepT:
+        """The step of a transfer whose workflow has ended."""
+
+    def _expect(self, *steps: StepT) -> None:
+        assert self.state is TransferState.PENDING, f"{self.name} already ended {self.state.value}"
+        assert self.step in steps, f"{self.name} is at {self.step.value}, not {[s.value for s in steps]}"
+
+    def _end(self, state: TransferState, reason: str, now_ms: int) -> None:
+        assert state is not TransferState.PENDING
+        assert (state is TransferState.CLEARED) == (not reason), "only failures carry a reason"
+        self.state = state
+        self.step = self._done_step()
+        self.reason = reason
+        self.end_time_ms = now_ms
+
+
+@dataclass
+class Allocation(Transfer[AllocationStep]):
+    """A move of custody credit to an exchange: lock, reserve, clear; compensated on failure."""
+
+    collection: ClassVar[str] = "allocations"
+
+    step: AllocationStep = AllocationStep.LOCK
 
     @property
     def allocation_id(self) -> str:
@@ -100,11 +145,6 @@ class Allocation:
     def unlock_id(self) -> str:
         """The id of the compensating unlock at the custodian."""
         return f"allocation-{self.number}-compensation"
-
-    def request_id(self, step: AllocationStep) -> str:
-        """The request_id of the venue call made at `step`, the same on every attempt."""
-        assert step is not AllocationStep.DONE
-        return f"allocations/{self.number}/{step.value.lower()}"
 
     def lock_succeeded(self) -> None:
         """The custodian locked the amount."""
@@ -143,43 +183,17 @@ class Allocation:
         self._expect(AllocationStep.UNLOCK)
         self._end(TransferState.RELEASED, self.reason, now_ms)
 
-    def _expect(self, *steps: AllocationStep) -> None:
-        assert self.state is TransferState.PENDING, f"{self.name} already ended {self.state.value}"
-        assert self.step in steps, f"{self.name} is at {self.step.value}, not {[s.value for s in steps]}"
-
-    def _end(self, state: TransferState, reason: str, now_ms: int) -> None:
-        assert state is not TransferState.PENDING
-        assert (state is TransferState.CLEARED) == (not reason), "only failures carry a reason"
-        self.state = state
-        self.step = AllocationStep.DONE
-        self.reason = reason
-        self.end_time_ms = now_ms
+    def _done_step(self) -> AllocationStep:
+        return AllocationStep.DONE
 
 
 @dataclass
-class Deallocation:
+class Deallocation(Transfer[DeallocationStep]):
     """A move of credit from an exchange back to custody: hold, unlock, clear."""
 
-    number: int
-    connection: ConnectionName
-    asset: str
-    amount_units: int
-    create_time_ms: int
-    state: TransferState = TransferState.PENDING
+    collection: ClassVar[str] = "deallocations"
+
     step: DeallocationStep = DeallocationStep.HOLD
-    reason: str = ""
-    end_time_ms: int | None = None
-
-    def __post_init__(self) -> None:
-        assert self.number > 0
-        assert self.amount_units > 0, "the service layer validates amounts"
-        assert (self.state is TransferState.PENDING) == (self.step is not DeallocationStep.DONE)
-        assert (self.end_time_ms is None) == (self.state is TransferState.PENDING)
-
-    @property
-    def name(self) -> str:
-        """Resource name, `clients/{client}/connections/{exchange}/deallocations/{number}`."""
-        return f"{self.connection.name}/deallocations/{self.number}"
 
     @property
     def deallocation_id(self) -> str:
@@ -190,11 +204,6 @@ class Deallocation:
     def unlock_id(self) -> str:
         """The id of the custodian's unlock; at most once."""
         return f"deallocation-{self.number}"
-
-    def request_id(self, step: DeallocationStep) -> str:
-        """The request_id of the venue call made at `step`, the same on every attempt."""
-        assert step is not DeallocationStep.DONE
-        return f"deallocations/{self.number}/{step.value.lower()}"
 
     def hold_succeeded(self) -> None:
         """The exchange holds the credit."""
@@ -228,14 +237,5 @@ class Deallocation:
         self._expect(DeallocationStep.RELEASE)
         self._end(TransferState.RELEASED, self.reason, now_ms)
 
-    def _expect(self, *steps: DeallocationStep) -> None:
-        assert self.state is TransferState.PENDING, f"{self.name} already ended {self.state.value}"
-        assert self.step in steps, f"{self.name} is at {self.step.value}, not {[s.value for s in steps]}"
-
-    def _end(self, state: TransferState, reason: str, now_ms: int) -> None:
-        assert state is not TransferState.PENDING
-        assert (state is TransferState.CLEARED) == (not reason), "only failures carry a reason"
-        self.state = state
-        self.step = DeallocationStep.DONE
-        self.reason = reason
-        self.end_time_ms = now_ms
+    def _done_step(self) -> DeallocationStep:
+        return DeallocationStep.DONE

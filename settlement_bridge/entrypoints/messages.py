@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from oes.bridge.v1 import bridge_pb2
 from oes.common.v1 import statement_pb2
 from service_kit.money import AssetScales
 from service_kit.timestamps import to_timestamp
 from settlement_bridge.domain.settlement import SettlementCycle, SettlementState, SettlementStep
-from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation, TransferState
+from settlement_bridge.domain.transfers import Connection, Transfer, TransferState
+
+TransferMessageT = TypeVar("TransferMessageT", bridge_pb2.Allocation, bridge_pb2.Deallocation)
 
 _TRANSFER_STATES = {
     TransferState.PENDING: bridge_pb2.TRANSFER_STATE_PENDING,
@@ -40,35 +44,21 @@ def connection_message(connection: Connection) -> bridge_pb2.Connection:
     )
 
 
-def allocation_message(allocation: Allocation, assets: AssetScales) -> bridge_pb2.Allocation:
-    """The Allocation message."""
-    message = bridge_pb2.Allocation(
-        name=allocation.name,
-        connection=allocation.connection.name,
-        asset=allocation.asset,
-        amount=assets.format(allocation.asset, allocation.amount_units),
-        state=_TRANSFER_STATES[allocation.state],
-        reason=allocation.reason,
-        create_time=to_timestamp(allocation.create_time_ms),
+def transfer_message(
+    transfer: Transfer[Any], assets: AssetScales, message_type: type[TransferMessageT]
+) -> TransferMessageT:
+    """The Allocation or Deallocation message of a transfer; the two messages have the same fields."""
+    message = message_type(
+        name=transfer.name,
+        connection=transfer.connection.name,
+        asset=transfer.asset,
+        amount=assets.format(transfer.asset, transfer.amount_units),
+        state=_TRANSFER_STATES[transfer.state],
+        reason=transfer.reason,
+        create_time=to_timestamp(transfer.create_time_ms),
     )
-    if allocation.end_time_ms is not None:
-        message.end_time.CopyFrom(to_timestamp(allocation.end_time_ms))
-    return message
-
-
-def deallocation_message(deallocation: Deallocation, assets: AssetScales) -> bridge_pb2.Deallocation:
-    """The Deallocation message."""
-    message = bridge_pb2.Deallocation(
-        name=deallocation.name,
-        connection=deallocation.connection.name,
-        asset=deallocation.asset,
-        amount=assets.format(deallocation.asset, deallocation.amount_units),
-        state=_TRANSFER_STATES[deallocation.state],
-        reason=deallocation.reason,
-        create_time=to_timestamp(deallocation.create_time_ms),
-    )
-    if deallocation.end_time_ms is not None:
-        message.end_time.CopyFrom(to_timestamp(deallocation.end_time_ms))
+    if transfer.end_time_ms is not None:
+        message.end_time.CopyFrom(to_timestamp(transfer.end_time_ms))
     return message
 
 

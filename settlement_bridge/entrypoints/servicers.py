@@ -30,17 +30,17 @@ from settlement_bridge.domain.names import (
 )
 from settlement_bridge.domain.settlement import SettlementCycle
 from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
-from settlement_bridge.entrypoints.messages import (
-    allocation_message,
-    connection_message,
-    deallocation_message,
-    settlement_message,
-)
+from settlement_bridge.entrypoints.messages import connection_message, settlement_message, transfer_message
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
 from settlement_bridge.service_layer.settlement import SettlementCycles
-from settlement_bridge.service_layer.unit_of_work import RequestAlreadyRecordedError, RequestReceipt
+from settlement_bridge.service_layer.unit_of_work import (
+    RequestAlreadyRecordedError,
+    RequestReceipt,
+    TransferT,
+)
+from settlement_bridge.service_layer.workflows import TransferWorkflow
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -119,73 +119,41 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
     def CreateAllocation(
         self, request: bridge_pb2.CreateAllocationRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.CreateAllocationResponse:
-        validate_request_id(request.request_id)
-        connection = parse_connection_name(request.connection, "connection")
-        amount_units = self._assets.parse(request.asset, request.amount, "amount")
-        require_owner(current_principal(), connection.client_name)
-        method = "CreateAllocation"
-
-        def receipt(accepted: Allocation) -> RequestReceipt:
-            return RequestReceipt(method, request, self._allocation_response(accepted))
-
-        def retry(stored: bridge_pb2.CreateAllocationResponse) -> bridge_pb2.CreateAllocationResponse:
-            _, number = parse_allocation_name(stored.allocation.name, "name")
-            return self._allocation_response(self._allocations.drive(number))
-
-        return _accept_once(
-            self._request_log,
-            method,
+        return self._create_transfer(
+            "CreateAllocation",
             request,
+            self._allocations,
+            self._allocation_response,
             bridge_pb2.CreateAllocationResponse,
-            retry,
-            lambda: self._allocation_response(
-                self._allocations.create(connection, request.asset, amount_units, receipt)
-            ),
+            lambda stored: parse_allocation_name(stored.allocation.name, "name")[1],
         )
 
     def GetAllocation(
         self, request: bridge_pb2.GetAllocationRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.GetAllocationResponse:
-        connection, number = parse_allocation_name(request.name, "name")
-        require_owner(current_principal(), connection.client_name)
-        allocation = self._allocations.get(connection, number)
-        return bridge_pb2.GetAllocationResponse(allocation=allocation_message(allocation, self._assets))
+        allocation = self._owned_transfer(request.name, parse_allocation_name, self._allocations)
+        return bridge_pb2.GetAllocationResponse(
+            allocation=transfer_message(allocation, self._assets, bridge_pb2.Allocation)
+        )
 
     def CreateDeallocation(
         self, request: bridge_pb2.CreateDeallocationRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.CreateDeallocationResponse:
-        validate_request_id(request.request_id)
-        connection = parse_connection_name(request.connection, "connection")
-        amount_units = self._assets.parse(request.asset, request.amount, "amount")
-        require_owner(current_principal(), connection.client_name)
-        method = "CreateDeallocation"
-
-        def receipt(accepted: Deallocation) -> RequestReceipt:
-            return RequestReceipt(method, request, self._deallocation_response(accepted))
-
-        def retry(stored: bridge_pb2.CreateDeallocationResponse) -> bridge_pb2.CreateDeallocationResponse:
-            _, number = parse_deallocation_name(stored.deallocation.name, "name")
-            return self._deallocation_response(self._deallocations.drive(number))
-
-        return _accept_once(
-            self._request_log,
-            method,
+        return self._create_transfer(
+            "CreateDeallocation",
             request,
+            self._deallocations,
+            self._deallocation_response,
             bridge_pb2.CreateDeallocationResponse,
-            retry,
-            lambda: self._deallocation_response(
-                self._deallocations.create(connection, request.asset, amount_units, receipt)
-            ),
+            lambda stored: parse_deallocation_name(stored.deallocation.name, "name")[1],
         )
 
     def GetDeallocation(
         self, request: bridge_pb2.GetDeallocationRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.GetDeallocationResponse:
-        connection, number = parse_deallocation_name(request.name, "name")
-        require_owner(current_principal(), connection.client_name)
-        deallocation = self._deallocations.get(connection, number)
+        deallocation = self._owned_transfer(request.name, parse_deallocation_name, self._deallocations)
         return bridge_pb2.GetDeallocationResponse(
-            deallocation=deallocation_message(deallocation, self._assets)
+            deallocation=transfer_message(deallocation, self._assets, bridge_pb2.Deallocation)
         )
 
     def GetSettlement(
@@ -212,15 +180,55 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
             settlements=[settlement_message(cycle, self._assets, client_name) for cycle in cycles]
         )
 
+    def _create_transfer(
+        self,
+        method: str,
+        request: bridge_pb2.CreateAllocationRequest | bridge_pb2.CreateDeallocationRequest,
+        workflow: TransferWorkflow[TransferT],
+        response: Callable[[TransferT], ResponseT],
+        response_type: type[ResponseT],
+        stored_number: Callable[[ResponseT], int],
+    ) -> ResponseT:
+        """Accepts a transfer once per request_id; a retry drives the transfer it accepted and returns it."""
+        validate_request_id(request.request_id)
+        connection = parse_connection_name(request.connection, "connection")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount")
+        require_owner(current_principal(), connection.client_name)
+
+        def receipt(accepted: TransferT) -> RequestReceipt:
+            return RequestReceipt(method, request, response(accepted))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            response_type,
+            lambda stored: response(workflow.drive(stored_number(stored))),
+            lambda: response(workflow.create(connection, request.asset, amount_units, receipt)),
+        )
+
+    def _owned_transfer(
+        self,
+        name: str,
+        parse_name: Callable[[str, str], tuple[ConnectionName, int]],
+        workflow: TransferWorkflow[TransferT],
+    ) -> TransferT:
+        """The transfer named `name`, once the caller is known to own its connection."""
+        connection, number = parse_name(name, "name")
+        require_owner(current_principal(), connection.client_name)
+        return workflow.get(connection, number)
+
     def _connection_response(self, connection: Connection) -> bridge_pb2.CreateConnectionResponse:
         return bridge_pb2.CreateConnectionResponse(connection=connection_message(connection))
 
     def _allocation_response(self, allocation: Allocation) -> bridge_pb2.CreateAllocationResponse:
-        return bridge_pb2.CreateAllocationResponse(allocation=allocation_message(allocation, self._assets))
+        return bridge_pb2.CreateAllocationResponse(
+            allocation=transfer_message(allocation, self._assets, bridge_pb2.Allocation)
+        )
 
     def _deallocation_response(self, deallocation: Deallocation) -> bridge_pb2.CreateDeallocationResponse:
         return bridge_pb2.CreateDeallocationResponse(
-            deallocation=deallocation_message(deallocation, self._assets)
+            deallocation=transfer_message(deallocation, self._assets, bridge_pb2.Deallocation)
         )
 
 

@@ -25,7 +25,6 @@ from settlement_bridge.domain.settlement import (
     reconcile,
     statement_problem,
 )
-from settlement_bridge.service_layer.allocations import workflow_blocked
 from settlement_bridge.service_layer.ports import (
     ExchangePort,
     VenueRefusedError,
@@ -34,6 +33,7 @@ from settlement_bridge.service_layer.ports import (
 )
 from settlement_bridge.service_layer.unit_of_work import RequestReceipt, UnitOfWork
 from settlement_bridge.service_layer.venues import Venues
+from settlement_bridge.service_layer.workflows import refusal_blocks
 
 log = structlog.get_logger(__name__)
 
@@ -198,11 +198,9 @@ class SettlementCycles:
                 cycle.executed()
         elif step is SettlementStep.CONFIRM:
             assert cycle.statement is not None
-            try:
+            # The custodian has executed: the exchange must re-base, there is no going back.
+            with refusal_blocks(cycle.name):
                 exchange.confirm_statement(cycle.request_id("confirm"), cycle.statement.name)
-            except VenueRefusedError as refusal:
-                # The custodian has executed: the exchange must re-base, there is no going back.
-                raise workflow_blocked(cycle.name, refusal) from refusal
             cycle.confirmed()
         elif step is SettlementStep.RECONCILE:
             cycle.reconciled(self._reconcile(cycle.exchange_id, exchange), self._clock.now_ms())

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
 from service_kit.idempotency import HasRequestId
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import SettlementCycle
-from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
+from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation, Transfer
+
+# One kind of transfer: Allocation or Deallocation.
+TransferT = TypeVar("TransferT", bound=Transfer[Any])
 
 
 @dataclass(frozen=True)
@@ -47,51 +50,27 @@ class ConnectionRepository(Protocol):
         ...
 
 
-class AllocationRepository(Protocol):
-    """Allocations and their workflow state."""
+class TransferRepository(Protocol[TransferT]):
+    """Transfers of one kind (allocations or deallocations) and their workflow state."""
 
     def next_number(self) -> int:
-        """Returns the number the next allocation gets."""
+        """Returns the number the next transfer of this kind gets."""
         ...
 
-    def add(self, allocation: Allocation) -> None:
-        """Records a new allocation."""
+    def add(self, transfer: TransferT) -> None:
+        """Records a new transfer."""
         ...
 
-    def save(self, allocation: Allocation) -> None:
-        """Records the allocation's new state and step."""
+    def save(self, transfer: TransferT) -> None:
+        """Records the transfer's new state and step."""
         ...
 
-    def get(self, number: int) -> Allocation | None:
-        """Returns the allocation, or None."""
+    def get(self, number: int) -> TransferT | None:
+        """Returns the transfer, or None."""
         ...
 
-    def list_pending(self) -> list[Allocation]:
-        """Returns every allocation whose workflow has not ended, oldest first."""
-        ...
-
-
-class DeallocationRepository(Protocol):
-    """Deallocations and their workflow state."""
-
-    def next_number(self) -> int:
-        """Returns the number the next deallocation gets."""
-        ...
-
-    def add(self, deallocation: Deallocation) -> None:
-        """Records a new deallocation."""
-        ...
-
-    def save(self, deallocation: Deallocation) -> None:
-        """Records the deallocation's new state and step."""
-        ...
-
-    def get(self, number: int) -> Deallocation | None:
-        """Returns the deallocation, or None."""
-        ...
-
-    def list_pending(self) -> list[Deallocation]:
-        """Returns every deallocation whose workflow has not ended, oldest first."""
+    def list_pending(self) -> list[TransferT]:
+        """Returns every transfer whose workflow has not ended, oldest first."""
         ...
 
 
@@ -148,12 +127,12 @@ class Transaction(Protocol):
         ...
 
     @property
-    def allocations(self) -> AllocationRepository:
+    def allocations(self) -> TransferRepository[Allocation]:
         """Allocations."""
         ...
 
     @property
-    def deallocations(self) -> DeallocationRepository:
+    def deallocations(self) -> TransferRepository[Deallocation]:
         """Deallocations."""
         ...
 

@@ -150,17 +150,23 @@ def create_world(custodian: Custodian) -> None:
     )
 
 
+def lock_request(
+    request_id: str, allocation_id: str, asset: str, amount: str
+) -> custodian_pb2.LockAllocationRequest:
+    """A lock of acme's connection to okx-sim."""
+    return custodian_pb2.LockAllocationRequest(
+        request_id=request_id,
+        connection=ACME_CONNECTION,
+        allocation_id=allocation_id,
+        asset=asset,
+        amount=amount,
+    )
+
+
 def allocate(custodian: Custodian) -> None:
     for asset, amount in (("BTC", "2"), ("USDT", "100000")):
         custodian.settlement.LockAllocation(
-            custodian_pb2.LockAllocationRequest(
-                request_id=f"lock-{asset}",
-                connection=ACME_CONNECTION,
-                allocation_id=f"acme-{asset}",
-                asset=asset,
-                amount=amount,
-            ),
-            metadata=bearer(BRIDGE),
+            lock_request(f"lock-{asset}", f"acme-{asset}", asset, amount), metadata=bearer(BRIDGE)
         )
 
 
@@ -247,14 +253,7 @@ def bad_amount_calls(custodian: Custodian, amount: str) -> list[Callable[[], Any
             metadata=bearer(ADMIN),
         ),
         lambda: custodian.settlement.LockAllocation(
-            custodian_pb2.LockAllocationRequest(
-                request_id="bad-lock",
-                connection=ACME_CONNECTION,
-                allocation_id="bad",
-                asset="BTC",
-                amount=amount,
-            ),
-            metadata=bearer(BRIDGE),
+            lock_request("bad-lock", "bad", "BTC", amount), metadata=bearer(BRIDGE)
         ),
         lambda: custodian.settlement.UnlockAllocation(
             custodian_pb2.UnlockAllocationRequest(
@@ -317,9 +316,7 @@ def test_clients_see_only_their_own_balances(custodian: Custodian) -> None:
 
 def test_callers_without_a_token_or_the_right_kind_are_refused(custodian: Custodian) -> None:
     create_world(custodian)
-    lock = custodian_pb2.LockAllocationRequest(
-        request_id="client-lock", connection=ACME_CONNECTION, allocation_id="client", asset="BTC", amount="1"
-    )
+    lock = lock_request("client-lock", "client", "BTC", "1")
     rows_before = custodian.row_counts()
 
     no_token = refused(
@@ -371,14 +368,7 @@ def test_failed_preconditions_carry_stable_reasons(custodian: Custodian) -> None
     create_world(custodian)
     too_much = refused(
         lambda: custodian.settlement.LockAllocation(
-            custodian_pb2.LockAllocationRequest(
-                request_id="too-much",
-                connection=ACME_CONNECTION,
-                allocation_id="big",
-                asset="BTC",
-                amount="10.1",
-            ),
-            metadata=bearer(BRIDGE),
+            lock_request("too-much", "big", "BTC", "10.1"), metadata=bearer(BRIDGE)
         )
     )
     unknown_owner = refused(

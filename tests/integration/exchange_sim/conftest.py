@@ -123,6 +123,25 @@ def fund(exchange: Exchange, connection: str = CONNECTION, btc: str = "2", usdt:
         )
 
 
+def acme_order(
+    request_id: str,
+    side: exchange_pb2.Side,
+    order_type: exchange_pb2.OrderType,
+    quantity: str,
+    price: str = "",
+) -> exchange_pb2.PlaceOrderRequest:
+    """An order of acme's account in BTC-USDT; a market order leaves the price empty."""
+    return exchange_pb2.PlaceOrderRequest(
+        request_id=request_id,
+        account="clients/acme",
+        market="BTC-USDT",
+        side=side,
+        type=order_type,
+        price=price,
+        quantity=quantity,
+    )
+
+
 def balances_of(
     stub: exchange_pb2_grpc.TradingServiceStub, account: str = "clients/acme"
 ) -> dict[str, tuple[str, ...]]:

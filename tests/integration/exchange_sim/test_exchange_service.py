@@ -16,19 +16,13 @@ from tests.integration.exchange_sim.conftest import (
     BOB,
     CONNECTION,
     Exchange,
+    acme_order,
     balances_of,
     fund,
     start_exchange,
 )
 
-MARKET_BUY_ONE_BTC = exchange_pb2.PlaceOrderRequest(
-    request_id="buy-1",
-    account="clients/acme",
-    market="BTC-USDT",
-    side=exchange_pb2.SIDE_BUY,
-    type=exchange_pb2.ORDER_TYPE_MARKET,
-    quantity="1",
-)
+MARKET_BUY_ONE_BTC = acme_order("buy-1", exchange_pb2.SIDE_BUY, exchange_pb2.ORDER_TYPE_MARKET, "1")
 
 
 def error_of(call: grpc.RpcError) -> tuple[grpc.StatusCode, str, tuple[str, ...]]:
@@ -123,16 +117,7 @@ def test_retries_return_the_first_answer_and_take_effect_once(exchange: Exchange
     book = trading.GetOrderBook(exchange_pb2.GetOrderBookRequest(market="BTC-USDT"))
     assert book.last_trade_sequence == 2
     with pytest.raises(grpc.RpcError) as raised:
-        trading.PlaceOrder(
-            exchange_pb2.PlaceOrderRequest(
-                request_id="buy-1",
-                account="clients/acme",
-                market="BTC-USDT",
-                side=exchange_pb2.SIDE_BUY,
-                type=exchange_pb2.ORDER_TYPE_MARKET,
-                quantity="2",
-            )
-        )
+        trading.PlaceOrder(acme_order("buy-1", exchange_pb2.SIDE_BUY, exchange_pb2.ORDER_TYPE_MARKET, "2"))
     assert error_of(raised.value)[:2] == (grpc.StatusCode.ALREADY_EXISTS, "REQUEST_ID_REUSED")
     with pytest.raises(grpc.RpcError) as raised:
         partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff-2"))
@@ -211,15 +196,7 @@ def test_limit_order_rests_holds_and_cancels(exchange: Exchange) -> None:
     fund(exchange)
     trading = exchange.trading()
     order = trading.PlaceOrder(
-        exchange_pb2.PlaceOrderRequest(
-            request_id="bid",
-            account="clients/acme",
-            market="BTC-USDT",
-            side=exchange_pb2.SIDE_BUY,
-            type=exchange_pb2.ORDER_TYPE_LIMIT,
-            price="59000",
-            quantity="1",
-        )
+        acme_order("bid", exchange_pb2.SIDE_BUY, exchange_pb2.ORDER_TYPE_LIMIT, "1", price="59000")
     ).order
     assert order.state == exchange_pb2.ORDER_STATE_OPEN
     assert balances_of(trading)["USDT"][2] == "59118.000000"
@@ -276,15 +253,7 @@ def test_restart_on_the_same_data_keeps_everything(exchange: Exchange) -> None:
     trading = exchange.trading()
     filled = trading.PlaceOrder(MARKET_BUY_ONE_BTC).order
     resting = trading.PlaceOrder(
-        exchange_pb2.PlaceOrderRequest(
-            request_id="ask",
-            account="clients/acme",
-            market="BTC-USDT",
-            side=exchange_pb2.SIDE_SELL,
-            type=exchange_pb2.ORDER_TYPE_LIMIT,
-            price="61000",
-            quantity="0.25",
-        )
+        acme_order("ask", exchange_pb2.SIDE_SELL, exchange_pb2.ORDER_TYPE_LIMIT, "0.25", price="61000")
     ).order
     statement = exchange.partner().CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff"))
     balances = balances_of(trading)

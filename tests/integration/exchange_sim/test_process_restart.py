@@ -16,7 +16,7 @@ import pytest
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from service_kit.auth import BRIDGE, TokenAuthority
 from service_kit.config import AUTH_SECRET_ENVIRONMENT, authorized_channel
-from tests.integration.exchange_sim.conftest import ACME, CONNECTION, SECRET
+from tests.integration.exchange_sim.conftest import ACME, CONNECTION, SECRET, acme_order
 
 START_TIMEOUT_S = 30.0
 
@@ -89,14 +89,7 @@ def test_sigkill_and_restart_keep_balances_orders_and_statements(
     )
     partner.ClearAllocation(exchange_pb2.ClearAllocationRequest(request_id="clear", allocation_id="a1"))
     order = trading.PlaceOrder(
-        exchange_pb2.PlaceOrderRequest(
-            request_id="buy",
-            account="clients/acme",
-            market="BTC-USDT",
-            side=exchange_pb2.SIDE_BUY,
-            type=exchange_pb2.ORDER_TYPE_MARKET,
-            quantity="1",
-        )
+        acme_order("buy", exchange_pb2.SIDE_BUY, exchange_pb2.ORDER_TYPE_MARKET, "1")
     ).order
     statement = partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff"))
     balances = trading.GetBalances(exchange_pb2.GetBalancesRequest(account="clients/acme"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange_sim.domain.funding import AllocationState, DeallocationState
+from exchange_sim.domain.funding import FundingState
 from exchange_sim.domain.orders import OrderType, Side
 from service_kit.errors import ErrorCode, ServiceError
 from tests.unit.exchange_sim.venues import BTC, USDT, balance_snapshot, connection, fund, new_venue
@@ -35,7 +35,7 @@ def test_reserve_clear_moves_pending_credit_into_the_mirror_once() -> None:
         2 * BTC,
         2 * BTC,
     )
-    assert funding.allocations["a1"].state is AllocationState.CLEARED
+    assert funding.allocations["a1"].state is FundingState.CLEARED
     # A retried reservation of a cleared allocation credits nothing more.
     balance = funding.reserve_allocation(ACME, "a1", "BTC", 2 * BTC, 5)
     assert (balance.pending_credit_units, balance.mirror_units) == (0, 2 * BTC)
@@ -74,7 +74,7 @@ def test_release_of_an_unknown_allocation_is_recorded_so_its_reserve_cannot_land
     venue = new_venue()
     venue.accounts.open(ACME, 0)
     assert venue.funding.release_allocation("lost", 1) is None
-    assert venue.funding.allocations["lost"].state is AllocationState.RELEASED
+    assert venue.funding.allocations["lost"].state is FundingState.RELEASED
     assert reason_of(lambda: venue.funding.reserve_allocation(ACME, "lost", "BTC", BTC, 2)) == (
         ErrorCode.FAILED_PRECONDITION,
         "ALLOCATION_RELEASED",
@@ -133,7 +133,7 @@ def test_released_deallocation_returns_the_hold() -> None:
     balance = venue.funding.release_deallocation("d1", 2)
 
     assert balance is not None and (balance.mirror_units, balance.held_units) == (2 * BTC, 0)
-    assert venue.funding.deallocations["d1"].state is DeallocationState.RELEASED
+    assert venue.funding.deallocations["d1"].state is FundingState.RELEASED
     assert reason_of(lambda: venue.funding.clear_deallocation("d1", 3)) == (
         ErrorCode.FAILED_PRECONDITION,
         "DEALLOCATION_RELEASED",

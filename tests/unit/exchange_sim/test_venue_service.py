@@ -10,6 +10,7 @@ import pytest
 from exchange_sim.adapters.signing import Ed25519StatementSigner
 from exchange_sim.adapters.sqlite_store import SqliteVenueStore, open_database
 from exchange_sim.domain.orders import OrderType, Side
+from exchange_sim.domain.venue import Venue
 from exchange_sim.service_layer.ports import ResponseT, VenueWriter
 from exchange_sim.service_layer.venue_service import PlaceOrderCommand, VenueService
 from oes.exchange.v1 import exchange_pb2
@@ -74,30 +75,36 @@ def start(database: Database, store: SqliteVenueStore | None = None) -> VenueSer
 def fund_acme(service: VenueService) -> None:
     reset = as_principal(BRIDGE)
     try:
-        service.create_connection(
+        service.run_command(
+            "CreateConnection",
             exchange_pb2.CreateConnectionRequest(request_id="connect"),
-            CONNECTION,
             exchange_pb2.CreateConnectionResponse,
-            lambda account: exchange_pb2.CreateConnectionResponse(account=account.name),
+            lambda venue, now_ms: exchange_pb2.CreateConnectionResponse(
+                account=venue.accounts.open(CONNECTION, now_ms).name
+            ),
         )
         for asset, amount_units in (("BTC", 2 * BTC), ("USDT", 200_000 * USDT)):
-            service.reserve_allocation(
-                exchange_pb2.ReserveAllocationRequest(request_id=f"reserve-{asset}"),
-                CONNECTION,
-                f"allocation-{asset}",
-                asset,
-                amount_units,
-                exchange_pb2.ReserveAllocationResponse,
-                lambda balance: exchange_pb2.ReserveAllocationResponse(),
-            )
-            service.clear_allocation(
-                exchange_pb2.ClearAllocationRequest(request_id=f"clear-{asset}"),
-                f"allocation-{asset}",
-                exchange_pb2.ClearAllocationResponse,
-                lambda balance: exchange_pb2.ClearAllocationResponse(),
-            )
+            allocate(service, asset, amount_units)
     finally:
         reset()
+
+
+def allocate(service: VenueService, asset: str, amount_units: int) -> None:
+    """Reserves and clears an allocation of acme's connection, as the partner servicer does."""
+    allocation_id = f"allocation-{asset}"
+
+    def reserve(venue: Venue, now_ms: int) -> exchange_pb2.ReserveAllocationResponse:
+        venue.funding.reserve_allocation(CONNECTION, allocation_id, asset, amount_units, now_ms)
+        return exchange_pb2.ReserveAllocationResponse()
+
+    def clear(venue: Venue, now_ms: int) -> exchange_pb2.ClearAllocationResponse:
+        venue.funding.clear_allocation(allocation_id, now_ms)
+        return exchange_pb2.ClearAllocationResponse()
+
+    reserve_request = exchange_pb2.ReserveAllocationRequest(request_id=f"reserve-{asset}")
+    service.run_command("ReserveAllocation", reserve_request, exchange_pb2.ReserveAllocationResponse, reserve)
+    clear_request = exchange_pb2.ClearAllocationRequest(request_id=f"clear-{asset}")
+    service.run_command("ClearAllocation", clear_request, exchange_pb2.ClearAllocationResponse, clear)
 
 
 def place(
