@@ -11,17 +11,14 @@ from google.protobuf import duration_pb2
 from structlog.testing import capture_logs
 
 from oes.control.v1 import control_pb2, control_pb2_grpc
-from service_kit.auth import ADMIN, Principal, PrincipalKind, TokenAuthority
-from service_kit.clock import Clock, ClockMode, SimulatedClock
+from service_kit.auth import ADMIN, Principal, PrincipalKind
+from service_kit.clock import Clock, SimulatedClock
 from service_kit.config import RunningService, ServiceConfig, ServiceParts, start_service
 from service_kit.control import CONTROL_POLICY, ControlServicer, control_registration
 from service_kit.database import Database
 from service_kit.idempotency import MIGRATION, RequestLog
-from service_kit.money import AssetScales
 from service_kit.rpc_errors import remote_error
-
-SECRET = "test-secret"
-START_MS = 1_767_225_600_000
+from tests.integration.support import START_MS, bearer, service_config
 
 
 def build_control_only(config: ServiceConfig, clock: Clock) -> ServiceParts:
@@ -36,17 +33,7 @@ def build_control_only(config: ServiceConfig, clock: Clock) -> ServiceParts:
 
 @pytest.fixture()
 def service(tmp_path: Path) -> Iterator[RunningService]:
-    config = ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        data_dir=tmp_path,
-        clock_mode=ClockMode.SIM,
-        sim_start_ms=START_MS,
-        auth_secret=SECRET,
-        assets=AssetScales({"BTC": 8}),
-        seed=1,
-        log_format="json",
-    )
+    config = service_config(tmp_path)
     running = start_service(config, build_control_only, SimulatedClock(START_MS))
     yield running
     running.stop()
@@ -54,10 +41,6 @@ def service(tmp_path: Path) -> Iterator[RunningService]:
 
 def stub(service: RunningService) -> control_pb2_grpc.ControlServiceStub:
     return control_pb2_grpc.ControlServiceStub(grpc.insecure_channel(f"127.0.0.1:{service.port}"))
-
-
-def bearer(principal: Principal) -> tuple[tuple[str, str]]:
-    return (("authorization", f"Bearer {TokenAuthority(SECRET).issue(principal)}"),)
 
 
 def test_advance_runs_due_timers_once_per_request_id(service: RunningService) -> None:

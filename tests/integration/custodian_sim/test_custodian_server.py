@@ -14,12 +14,12 @@ import pytest
 from custodian_sim.bootstrap import build, database_path
 from oes.control.v1 import control_pb2, control_pb2_grpc
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
-from service_kit.auth import ADMIN, BRIDGE, Principal, PrincipalKind, TokenAuthority
-from service_kit.clock import ClockMode, SimulatedClock
-from service_kit.config import RunningService, ServiceConfig, start_service
-from service_kit.money import AssetScales
+from service_kit.auth import ADMIN, BRIDGE, Principal, PrincipalKind
+from service_kit.clock import SimulatedClock
+from service_kit.config import RunningService, start_service
 from service_kit.rpc_errors import RemoteError, remote_error
 from service_kit.statement_messages import message_from_content
+from tests.integration.support import START_MS, bearer, service_config
 from tests.unit.custodian_sim.statement_factory import (
     exchange_private_key,
     exchange_public_key,
@@ -27,32 +27,12 @@ from tests.unit.custodian_sim.statement_factory import (
     statement_content,
 )
 
-SECRET = "test-secret"
-START_MS = 1_767_225_600_000
 OKX = "exchanges/okx-sim"
 ACME_CONNECTION = "clients/acme/connections/okx-sim"
 ACME = Principal(PrincipalKind.CLIENT, "acme")
 BETA = Principal(PrincipalKind.CLIENT, "beta")
 OKX_PRINCIPAL = Principal(PrincipalKind.EXCHANGE, "okx-sim")
 BUY_ONE_BTC = [(ACME_CONNECTION, "BTC", "1.00000000"), (ACME_CONNECTION, "USDT", "-60120.000000")]
-
-
-def config_for(data_dir: Path) -> ServiceConfig:
-    return ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        data_dir=data_dir,
-        clock_mode=ClockMode.SIM,
-        sim_start_ms=START_MS,
-        auth_secret=SECRET,
-        assets=AssetScales({"BTC": 8, "USDT": 6}),
-        seed=1,
-        log_format="json",
-    )
-
-
-def bearer(principal: Principal) -> tuple[tuple[str, str]]:
-    return (("authorization", f"Bearer {TokenAuthority(SECRET).issue(principal)}"),)
 
 
 class Custodian:
@@ -78,7 +58,7 @@ class Custodian:
         return {(balance.account, balance.asset): balance.amount for balance in response.balances}
 
     def row_counts(self) -> dict[str, int]:
-        connection = sqlite3.connect(database_path(config_for(self.data_dir)))
+        connection = sqlite3.connect(database_path(service_config(self.data_dir)))
         try:
             tables = [
                 name
@@ -95,7 +75,7 @@ class Custodian:
 
 
 def start(data_dir: Path) -> Custodian:
-    return Custodian(start_service(config_for(data_dir), build, SimulatedClock(START_MS)), data_dir)
+    return Custodian(start_service(service_config(data_dir), build, SimulatedClock(START_MS)), data_dir)
 
 
 @pytest.fixture()

@@ -14,29 +14,13 @@ from exchange_sim.bootstrap import build
 from oes.control.v1 import control_pb2_grpc
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from service_kit.auth import ADMIN, BRIDGE, Principal, PrincipalKind, TokenAuthority
-from service_kit.clock import ClockMode, SimulatedClock
-from service_kit.config import RunningService, ServiceConfig, authorized_channel, start_service
-from service_kit.money import AssetScales
+from service_kit.clock import SimulatedClock
+from service_kit.config import RunningService, authorized_channel, start_service
+from tests.integration.support import SECRET, START_MS, service_config
 
-SECRET = "exchange-test-secret"
-START_MS = 1_767_225_600_000
 ACME = Principal(PrincipalKind.CLIENT, "acme")
 BOB = Principal(PrincipalKind.CLIENT, "bob")
 CONNECTION = "clients/acme/connections/okx-sim"
-
-
-def exchange_config(data_dir: Path) -> ServiceConfig:
-    return ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        data_dir=data_dir,
-        clock_mode=ClockMode.SIM,
-        sim_start_ms=START_MS,
-        auth_secret=SECRET,
-        assets=AssetScales({"BTC": 8, "USDT": 6}),
-        seed=1,
-        log_format="json",
-    )
 
 
 @dataclass
@@ -89,7 +73,7 @@ class Exchange:
 
 
 def start_exchange(data_dir: Path) -> Exchange:
-    return Exchange(start_service(exchange_config(data_dir), build, SimulatedClock(START_MS)), data_dir, [])
+    return Exchange(start_service(service_config(data_dir), build, SimulatedClock(START_MS)), data_dir, [])
 
 
 @pytest.fixture()

@@ -23,11 +23,10 @@ from tests.integration.settlement_bridge.conftest import (
     ACME,
     GLOBEX,
     OKX,
-    bearer,
     bridge_row_counts,
     channel,
-    service_config,
 )
+from tests.integration.support import bearer, service_config
 
 # Port 1 is privileged and unused: connecting to it is refused at once.
 UNREACHABLE = "127.0.0.1:1"

@@ -27,12 +27,9 @@ from settlement_bridge.bootstrap import BridgeConfig
 from settlement_bridge.bootstrap import build as build_bridge
 from tests.integration.settlement_bridge.conftest import (
     ACME,
-    ASSETS,
-    START_MS,
-    bearer,
     channel,
-    service_config,
 )
+from tests.integration.support import ASSETS, START_MS, bearer, service_config
 
 CONNECTION = "clients/acme/connections/okx-sim"
 ALLOCATED = f"{CONNECTION}/allocated"
