@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -11,7 +13,6 @@ import structlog
 
 from service_kit.auth import (
     AuthorizationPolicy,
-    Principal,
     TokenAuthority,
     authorize,
     reset_current_principal,
@@ -44,8 +45,19 @@ class RequestInterceptor(grpc.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(OPEN_SERVICE_PREFIXES):
             return handler
-        assert handler.unary_unary is not None, f"{method}: only unary RPCs are wrapped so far"
         metadata = {key: value for key, value in handler_call_details.invocation_metadata or ()}
+        if handler.unary_stream is not None:
+            stream_behavior = handler.unary_stream
+
+            def serve_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                return self._serve_stream(method, metadata, stream_behavior, request, context)
+
+            return grpc.unary_stream_rpc_method_handler(
+                serve_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        assert handler.unary_unary is not None, f"{method}: only unary and server-streaming RPCs are served"
         behavior = handler.unary_unary
 
         def serve(request: Any, context: grpc.ServicerContext) -> Any:
@@ -65,23 +77,44 @@ class RequestInterceptor(grpc.ServerInterceptor):
         request: Any,
         context: grpc.ServicerContext,
     ) -> Any:
+        with self._call(method, metadata, getattr(request, "request_id", ""), context):
+            return behavior(request, context)
+        raise AssertionError("a failed call aborts, which raises")
+
+    def _serve_stream(
+        self,
+        method: str,
+        metadata: dict[str, str],
+        behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]],
+        request: Any,
+        context: grpc.ServicerContext,
+    ) -> Iterator[Any]:
+        with self._call(method, metadata, "", context) as outcome:
+            for message in behavior(request, context):
+                outcome.message_count += 1
+                yield message
+
+    @contextmanager
+    def _call(
+        self, method: str, metadata: dict[str, str], request_id: str, context: grpc.ServicerContext
+    ) -> Iterator[_CallOutcome]:
+        """Authenticates and authorizes the caller, maps errors, and writes the canonical line."""
         started_ns = time.perf_counter_ns()
-        principal: Principal | None = None
-        code = "OK"
-        reason = ""
+        outcome = _CallOutcome()
         try:
             principal = self._authority.authenticate(metadata)
+            outcome.principal = principal.name
             authorize(self._policy, method, principal)
             token = set_current_principal(principal)
             try:
-                return behavior(request, context)
+                yield outcome
             finally:
                 reset_current_principal(token)
         except ServiceError as error:
-            code, reason = error.code.value, error.reason
+            outcome.code, outcome.reason = error.code.value, error.reason
             abort(context, error, self._error_domain)
         except Exception as error:
-            code, reason = ErrorCode.INTERNAL.value, "INTERNAL"
+            outcome.code, outcome.reason = ErrorCode.INTERNAL.value, "INTERNAL"
             log.exception("rpc_crashed", method=method)
             abort(
                 context,
@@ -92,10 +125,20 @@ class RequestInterceptor(grpc.ServerInterceptor):
             log.info(
                 "rpc",
                 method=method,
-                principal=principal.name if principal else "",
-                request_id=getattr(request, "request_id", ""),
-                code=code,
-                reason=reason,
+                principal=outcome.principal,
+                request_id=request_id,
+                code=outcome.code,
+                reason=outcome.reason,
+                message_count=outcome.message_count,
                 duration_ms=round((time.perf_counter_ns() - started_ns) / 1e6, 3),
             )
-        raise AssertionError("abort always raises")
+
+
+@dataclass
+class _CallOutcome:
+    """What the canonical log line of one call reports."""
+
+    principal: str = ""
+    code: str = "OK"
+    reason: str = ""
+    message_count: int = 0

@@ -23,6 +23,7 @@ class ConnectionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONNECTION_STATE_ACTIVE: _ClassVar[ConnectionState]
     CONNECTION_STATE_CLOSED: _ClassVar[ConnectionState]
     CONNECTION_STATE_DEFAULTED: _ClassVar[ConnectionState]
+    CONNECTION_STATE_PENDING: _ClassVar[ConnectionState]
 
 class StatementState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -30,6 +31,20 @@ class StatementState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STATEMENT_STATE_PENDING: _ClassVar[StatementState]
     STATEMENT_STATE_SUCCEEDED: _ClassVar[StatementState]
     STATEMENT_STATE_REJECTED: _ClassVar[StatementState]
+
+class WhitelistAddressState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WHITELIST_ADDRESS_STATE_UNSPECIFIED: _ClassVar[WhitelistAddressState]
+    WHITELIST_ADDRESS_STATE_COOLING_OFF: _ClassVar[WhitelistAddressState]
+    WHITELIST_ADDRESS_STATE_ACTIVE: _ClassVar[WhitelistAddressState]
+
+class WithdrawalState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WITHDRAWAL_STATE_UNSPECIFIED: _ClassVar[WithdrawalState]
+    WITHDRAWAL_STATE_PENDING_APPROVAL: _ClassVar[WithdrawalState]
+    WITHDRAWAL_STATE_BROADCAST: _ClassVar[WithdrawalState]
+    WITHDRAWAL_STATE_CONFIRMED: _ClassVar[WithdrawalState]
+    WITHDRAWAL_STATE_CANCELLED: _ClassVar[WithdrawalState]
 PARTY_KIND_UNSPECIFIED: PartyKind
 PARTY_KIND_CLIENT: PartyKind
 PARTY_KIND_EXCHANGE: PartyKind
@@ -37,10 +52,19 @@ CONNECTION_STATE_UNSPECIFIED: ConnectionState
 CONNECTION_STATE_ACTIVE: ConnectionState
 CONNECTION_STATE_CLOSED: ConnectionState
 CONNECTION_STATE_DEFAULTED: ConnectionState
+CONNECTION_STATE_PENDING: ConnectionState
 STATEMENT_STATE_UNSPECIFIED: StatementState
 STATEMENT_STATE_PENDING: StatementState
 STATEMENT_STATE_SUCCEEDED: StatementState
 STATEMENT_STATE_REJECTED: StatementState
+WHITELIST_ADDRESS_STATE_UNSPECIFIED: WhitelistAddressState
+WHITELIST_ADDRESS_STATE_COOLING_OFF: WhitelistAddressState
+WHITELIST_ADDRESS_STATE_ACTIVE: WhitelistAddressState
+WITHDRAWAL_STATE_UNSPECIFIED: WithdrawalState
+WITHDRAWAL_STATE_PENDING_APPROVAL: WithdrawalState
+WITHDRAWAL_STATE_BROADCAST: WithdrawalState
+WITHDRAWAL_STATE_CONFIRMED: WithdrawalState
+WITHDRAWAL_STATE_CANCELLED: WithdrawalState
 
 class Balance(_message.Message):
     __slots__ = ("account", "asset", "amount")
@@ -255,3 +279,352 @@ class SimulateDepositResponse(_message.Message):
     account: str
     balance: str
     def __init__(self, transfer_id: _Optional[str] = ..., account: _Optional[str] = ..., balance: _Optional[str] = ...) -> None: ...
+
+class Transfer(_message.Message):
+    __slots__ = ("id", "sequence", "from_account", "to_account", "asset", "amount", "kind", "reference", "create_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    FROM_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    TO_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    sequence: int
+    from_account: str
+    to_account: str
+    asset: str
+    amount: str
+    kind: str
+    reference: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., sequence: _Optional[int] = ..., from_account: _Optional[str] = ..., to_account: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., kind: _Optional[str] = ..., reference: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListTransfersRequest(_message.Message):
+    __slots__ = ("owner", "account", "asset", "start_time", "end_time", "page_size", "page_token")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    account: str
+    asset: str
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, owner: _Optional[str] = ..., account: _Optional[str] = ..., asset: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTransfersResponse(_message.Message):
+    __slots__ = ("transfers", "next_page_token")
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transfers: _containers.RepeatedCompositeFieldContainer[Transfer]
+    next_page_token: str
+    def __init__(self, transfers: _Optional[_Iterable[_Union[Transfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetProofOfReservesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Liability(_message.Message):
+    __slots__ = ("party", "amount")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    party: str
+    amount: str
+    def __init__(self, party: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
+
+class AssetReserves(_message.Message):
+    __slots__ = ("asset", "held_on_chain", "owed_total", "difference", "liabilities")
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    HELD_ON_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    OWED_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    LIABILITIES_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    held_on_chain: str
+    owed_total: str
+    difference: str
+    liabilities: _containers.RepeatedCompositeFieldContainer[Liability]
+    def __init__(self, asset: _Optional[str] = ..., held_on_chain: _Optional[str] = ..., owed_total: _Optional[str] = ..., difference: _Optional[str] = ..., liabilities: _Optional[_Iterable[_Union[Liability, _Mapping]]] = ...) -> None: ...
+
+class GetProofOfReservesResponse(_message.Message):
+    __slots__ = ("reserves", "report_time")
+    RESERVES_FIELD_NUMBER: _ClassVar[int]
+    REPORT_TIME_FIELD_NUMBER: _ClassVar[int]
+    reserves: _containers.RepeatedCompositeFieldContainer[AssetReserves]
+    report_time: _timestamp_pb2.Timestamp
+    def __init__(self, reserves: _Optional[_Iterable[_Union[AssetReserves, _Mapping]]] = ..., report_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListConnectionsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListConnectionsResponse(_message.Message):
+    __slots__ = ("connections",)
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    connections: _containers.RepeatedCompositeFieldContainer[Connection]
+    def __init__(self, connections: _Optional[_Iterable[_Union[Connection, _Mapping]]] = ...) -> None: ...
+
+class ActivateConnectionRequest(_message.Message):
+    __slots__ = ("request_id", "name")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    name: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ActivateConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: Connection
+    def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ...) -> None: ...
+
+class CloseConnectionRequest(_message.Message):
+    __slots__ = ("request_id", "name")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    name: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class CloseConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: Connection
+    def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ...) -> None: ...
+
+class WhitelistAddress(_message.Message):
+    __slots__ = ("name", "asset", "address", "label", "state", "create_time", "usable_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    USABLE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    asset: str
+    address: str
+    label: str
+    state: WhitelistAddressState
+    create_time: _timestamp_pb2.Timestamp
+    usable_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., asset: _Optional[str] = ..., address: _Optional[str] = ..., label: _Optional[str] = ..., state: _Optional[_Union[WhitelistAddressState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usable_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateWhitelistAddressRequest(_message.Message):
+    __slots__ = ("request_id", "client", "asset", "address", "label")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    client: str
+    asset: str
+    address: str
+    label: str
+    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[str] = ..., asset: _Optional[str] = ..., address: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class CreateWhitelistAddressResponse(_message.Message):
+    __slots__ = ("whitelist_address",)
+    WHITELIST_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    whitelist_address: WhitelistAddress
+    def __init__(self, whitelist_address: _Optional[_Union[WhitelistAddress, _Mapping]] = ...) -> None: ...
+
+class ListWhitelistAddressesRequest(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: str
+    def __init__(self, client: _Optional[str] = ...) -> None: ...
+
+class ListWhitelistAddressesResponse(_message.Message):
+    __slots__ = ("whitelist_addresses",)
+    WHITELIST_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    whitelist_addresses: _containers.RepeatedCompositeFieldContainer[WhitelistAddress]
+    def __init__(self, whitelist_addresses: _Optional[_Iterable[_Union[WhitelistAddress, _Mapping]]] = ...) -> None: ...
+
+class Withdrawal(_message.Message):
+    __slots__ = ("name", "asset", "amount", "address", "state", "approvers", "approvals_required", "create_time", "broadcast_time", "confirm_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    APPROVERS_FIELD_NUMBER: _ClassVar[int]
+    APPROVALS_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    BROADCAST_TIME_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    asset: str
+    amount: str
+    address: str
+    state: WithdrawalState
+    approvers: _containers.RepeatedScalarFieldContainer[str]
+    approvals_required: int
+    create_time: _timestamp_pb2.Timestamp
+    broadcast_time: _timestamp_pb2.Timestamp
+    confirm_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., address: _Optional[str] = ..., state: _Optional[_Union[WithdrawalState, str]] = ..., approvers: _Optional[_Iterable[str]] = ..., approvals_required: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., broadcast_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirm_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateWithdrawalRequest(_message.Message):
+    __slots__ = ("request_id", "client", "asset", "amount", "address")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    client: str
+    asset: str
+    amount: str
+    address: str
+    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class CreateWithdrawalResponse(_message.Message):
+    __slots__ = ("withdrawal",)
+    WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    withdrawal: Withdrawal
+    def __init__(self, withdrawal: _Optional[_Union[Withdrawal, _Mapping]] = ...) -> None: ...
+
+class ApproveWithdrawalRequest(_message.Message):
+    __slots__ = ("request_id", "name")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    name: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ApproveWithdrawalResponse(_message.Message):
+    __slots__ = ("withdrawal",)
+    WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    withdrawal: Withdrawal
+    def __init__(self, withdrawal: _Optional[_Union[Withdrawal, _Mapping]] = ...) -> None: ...
+
+class CancelWithdrawalRequest(_message.Message):
+    __slots__ = ("request_id", "name")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    name: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class CancelWithdrawalResponse(_message.Message):
+    __slots__ = ("withdrawal",)
+    WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    withdrawal: Withdrawal
+    def __init__(self, withdrawal: _Optional[_Union[Withdrawal, _Mapping]] = ...) -> None: ...
+
+class GetWithdrawalRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetWithdrawalResponse(_message.Message):
+    __slots__ = ("withdrawal",)
+    WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    withdrawal: Withdrawal
+    def __init__(self, withdrawal: _Optional[_Union[Withdrawal, _Mapping]] = ...) -> None: ...
+
+class ListWithdrawalsRequest(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: str
+    def __init__(self, client: _Optional[str] = ...) -> None: ...
+
+class ListWithdrawalsResponse(_message.Message):
+    __slots__ = ("withdrawals",)
+    WITHDRAWALS_FIELD_NUMBER: _ClassVar[int]
+    withdrawals: _containers.RepeatedCompositeFieldContainer[Withdrawal]
+    def __init__(self, withdrawals: _Optional[_Iterable[_Union[Withdrawal, _Mapping]]] = ...) -> None: ...
+
+class WithdrawalPolicy(_message.Message):
+    __slots__ = ("client", "thresholds", "approvers", "quorum")
+    class ThresholdsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    APPROVERS_FIELD_NUMBER: _ClassVar[int]
+    QUORUM_FIELD_NUMBER: _ClassVar[int]
+    client: str
+    thresholds: _containers.ScalarMap[str, str]
+    approvers: _containers.RepeatedScalarFieldContainer[str]
+    quorum: int
+    def __init__(self, client: _Optional[str] = ..., thresholds: _Optional[_Mapping[str, str]] = ..., approvers: _Optional[_Iterable[str]] = ..., quorum: _Optional[int] = ...) -> None: ...
+
+class SetWithdrawalPolicyRequest(_message.Message):
+    __slots__ = ("request_id", "policy")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    policy: WithdrawalPolicy
+    def __init__(self, request_id: _Optional[str] = ..., policy: _Optional[_Union[WithdrawalPolicy, _Mapping]] = ...) -> None: ...
+
+class SetWithdrawalPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: WithdrawalPolicy
+    def __init__(self, policy: _Optional[_Union[WithdrawalPolicy, _Mapping]] = ...) -> None: ...
+
+class AuditRecord(_message.Message):
+    __slots__ = ("sequence", "record_time", "principal", "request_id", "method", "resource", "before", "after", "owner")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TIME_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    record_time: _timestamp_pb2.Timestamp
+    principal: str
+    request_id: str
+    method: str
+    resource: str
+    before: str
+    after: str
+    owner: str
+    def __init__(self, sequence: _Optional[int] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[str] = ..., request_id: _Optional[str] = ..., method: _Optional[str] = ..., resource: _Optional[str] = ..., before: _Optional[str] = ..., after: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+
+class ListAuditRecordsRequest(_message.Message):
+    __slots__ = ("after_sequence", "page_size")
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    page_size: int
+    def __init__(self, after_sequence: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListAuditRecordsResponse(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[AuditRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[AuditRecord, _Mapping]]] = ...) -> None: ...
+
+class StreamAuditLogRequest(_message.Message):
+    __slots__ = ("after_sequence",)
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    def __init__(self, after_sequence: _Optional[int] = ...) -> None: ...
+
+class StreamAuditLogResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: AuditRecord
+    def __init__(self, record: _Optional[_Union[AuditRecord, _Mapping]] = ...) -> None: ...

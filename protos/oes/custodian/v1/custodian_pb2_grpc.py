@@ -40,6 +40,66 @@ class CustodyServiceStub:
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListBalancesRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListBalancesResponse.FromString,
                 _registered_method=True)
+        self.ListTransfers = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListTransfers',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersResponse.FromString,
+                _registered_method=True)
+        self.GetProofOfReserves = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/GetProofOfReserves',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesResponse.FromString,
+                _registered_method=True)
+        self.ListConnections = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListConnections',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsResponse.FromString,
+                _registered_method=True)
+        self.CreateWhitelistAddress = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/CreateWhitelistAddress',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressResponse.FromString,
+                _registered_method=True)
+        self.ListWhitelistAddresses = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListWhitelistAddresses',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesResponse.FromString,
+                _registered_method=True)
+        self.CreateWithdrawal = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/CreateWithdrawal',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalResponse.FromString,
+                _registered_method=True)
+        self.ApproveWithdrawal = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ApproveWithdrawal',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalResponse.FromString,
+                _registered_method=True)
+        self.CancelWithdrawal = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/CancelWithdrawal',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalResponse.FromString,
+                _registered_method=True)
+        self.GetWithdrawal = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/GetWithdrawal',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalResponse.FromString,
+                _registered_method=True)
+        self.ListWithdrawals = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListWithdrawals',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsResponse.FromString,
+                _registered_method=True)
+        self.ListAuditRecords = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListAuditRecords',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsResponse.FromString,
+                _registered_method=True)
+        self.StreamAuditLog = channel.unary_stream(
+                '/oes.custodian.v1.CustodyService/StreamAuditLog',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class CustodyServiceServicer:
@@ -55,6 +115,99 @@ class CustodyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTransfers(self, request, context):
+        """Lists ledger transfers touching one owner's accounts, oldest first, filtered by account,
+        asset and time range, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProofOfReserves(self, request, context):
+        """Reports, per asset, what the custodian holds on the simulated chain against what it owes
+        every client and exchange, and the difference, which must be zero. Bridge and admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConnections(self, request, context):
+        """Lists connections of one client or one exchange. A client sees only its own; an exchange
+        only those to itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWhitelistAddress(self, request, context):
+        """Adds a withdrawal address to a client's whitelist; it becomes usable after the
+        cooling-off period. The client or admin may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWhitelistAddresses(self, request, context):
+        """Lists a client's whitelisted addresses and when each becomes usable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWithdrawal(self, request, context):
+        """Requests a withdrawal from the client's `available` balance (never from an allocation) to a
+        usable whitelisted address. The amount moves to `clients/{client}/withdrawing` at once; the
+        withdrawal is broadcast when the approval policy is met and confirmed by the simulated chain
+        after the configured number of sandbox minutes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveWithdrawal(self, request, context):
+        """Records the approval of one named approver; the quorum broadcasts the withdrawal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelWithdrawal(self, request, context):
+        """Cancels a withdrawal that has not been broadcast; the amount returns to `available`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWithdrawal(self, request, context):
+        """Returns one withdrawal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWithdrawals(self, request, context):
+        """Lists a client's withdrawals, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditRecords(self, request, context):
+        """Lists audit records after a sequence number, oldest first. Clients and exchanges see the
+        records of their own resources; bridge and admin see all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamAuditLog(self, request, context):
+        """Streams audit records after a sequence number: first every stored one, then each new one as
+        it is appended, until the caller cancels. Resume from the last sequence number seen.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustodyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -62,6 +215,66 @@ def add_CustodyServiceServicer_to_server(servicer, server):
                     servicer.ListBalances,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListBalancesRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListBalancesResponse.SerializeToString,
+            ),
+            'ListTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransfers,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersResponse.SerializeToString,
+            ),
+            'GetProofOfReserves': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProofOfReserves,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesResponse.SerializeToString,
+            ),
+            'ListConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConnections,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'CreateWhitelistAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWhitelistAddress,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressResponse.SerializeToString,
+            ),
+            'ListWhitelistAddresses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWhitelistAddresses,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesResponse.SerializeToString,
+            ),
+            'CreateWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWithdrawal,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalResponse.SerializeToString,
+            ),
+            'ApproveWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveWithdrawal,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalResponse.SerializeToString,
+            ),
+            'CancelWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelWithdrawal,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalResponse.SerializeToString,
+            ),
+            'GetWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWithdrawal,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalResponse.SerializeToString,
+            ),
+            'ListWithdrawals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWithdrawals,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsResponse.SerializeToString,
+            ),
+            'ListAuditRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditRecords,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsResponse.SerializeToString,
+            ),
+            'StreamAuditLog': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamAuditLog,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -102,6 +315,330 @@ class CustodyService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ListTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListTransfers',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProofOfReserves(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/GetProofOfReserves',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetProofOfReservesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListConnections',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWhitelistAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/CreateWhitelistAddress',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWhitelistAddressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWhitelistAddresses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListWhitelistAddresses',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWhitelistAddressesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/CreateWithdrawal',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateWithdrawalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ApproveWithdrawal',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ApproveWithdrawalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/CancelWithdrawal',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CancelWithdrawalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/GetWithdrawal',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetWithdrawalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWithdrawals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListWithdrawals',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListWithdrawalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListAuditRecords',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListAuditRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/StreamAuditLog',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class CustodySettlementServiceStub:
     """Settlement network operations. Only the bridge (and admin) may call these.
@@ -117,6 +654,16 @@ class CustodySettlementServiceStub:
                 '/oes.custodian.v1.CustodySettlementService/CreateConnection',
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionResponse.FromString,
+                _registered_method=True)
+        self.ActivateConnection = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/ActivateConnection',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionResponse.FromString,
+                _registered_method=True)
+        self.CloseConnection = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/CloseConnection',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionResponse.FromString,
                 _registered_method=True)
         self.LockAllocation = channel.unary_unary(
                 '/oes.custodian.v1.CustodySettlementService/LockAllocation',
@@ -150,7 +697,25 @@ class CustodySettlementServiceServicer:
     """
 
     def CreateConnection(self, request, context):
-        """Creates the binding of one client to one exchange, in state ACTIVE. Idempotent.
+        """Creates the binding of one client to one exchange, in state PENDING: nothing can be
+        allocated until the exchange has opened the mirroring account and the bridge activates it.
+        Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActivateConnection(self, request, context):
+        """Moves a PENDING connection to ACTIVE. Activating an ACTIVE connection is a no-op; a CLOSED
+        or DEFAULTED one cannot be activated (FAILED_PRECONDITION CONNECTION_NOT_PENDING).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseConnection(self, request, context):
+        """Closes a connection with nothing allocated; nothing may be allocated to it afterwards.
+        Closing a closed connection is a no-op; a DEFAULTED one cannot be closed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +769,16 @@ def add_CustodySettlementServiceServicer_to_server(servicer, server):
                     servicer.CreateConnection,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionResponse.SerializeToString,
+            ),
+            'ActivateConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActivateConnection,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionResponse.SerializeToString,
+            ),
+            'CloseConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseConnection,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionResponse.SerializeToString,
             ),
             'LockAllocation': grpc.unary_unary_rpc_method_handler(
                     servicer.LockAllocation,
@@ -259,6 +834,60 @@ class CustodySettlementService:
             '/oes.custodian.v1.CustodySettlementService/CreateConnection',
             oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionRequest.SerializeToString,
             oes_dot_custodian_dot_v1_dot_custodian__pb2.CreateConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActivateConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/ActivateConnection',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ActivateConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/CloseConnection',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.CloseConnectionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -430,6 +1059,11 @@ class CustodyAdminServiceStub:
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositResponse.FromString,
                 _registered_method=True)
+        self.SetWithdrawalPolicy = channel.unary_unary(
+                '/oes.custodian.v1.CustodyAdminService/SetWithdrawalPolicy',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyResponse.FromString,
+                _registered_method=True)
 
 
 class CustodyAdminServiceServicer:
@@ -458,6 +1092,14 @@ class CustodyAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetWithdrawalPolicy(self, request, context):
+        """Sets a client's withdrawal approval policy: withdrawals above the threshold need a quorum
+        of approvals from the named approver principals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustodyAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -475,6 +1117,11 @@ def add_CustodyAdminServiceServicer_to_server(servicer, server):
                     servicer.SimulateDeposit,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositResponse.SerializeToString,
+            ),
+            'SetWithdrawalPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetWithdrawalPolicy,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -559,6 +1206,33 @@ class CustodyAdminService:
             '/oes.custodian.v1.CustodyAdminService/SimulateDeposit',
             oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositRequest.SerializeToString,
             oes_dot_custodian_dot_v1_dot_custodian__pb2.SimulateDepositResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetWithdrawalPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyAdminService/SetWithdrawalPolicy',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.SetWithdrawalPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
