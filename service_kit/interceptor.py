@@ -18,6 +18,7 @@ from service_kit.auth import (
     reset_current_principal,
     set_current_principal,
 )
+from service_kit.call_context import CallContext, enter_call, exit_call
 from service_kit.errors import ErrorCode, ServiceError
 from service_kit.rpc_errors import abort
 
@@ -106,9 +107,11 @@ class RequestInterceptor(grpc.ServerInterceptor):
             outcome.principal = principal.name
             authorize(self._policy, method, principal)
             token = set_current_principal(principal)
+            call_token = enter_call(CallContext(principal.name, method.rsplit("/", 1)[-1], request_id))
             try:
                 yield outcome
             finally:
+                exit_call(call_token)
                 reset_current_principal(token)
         except ServiceError as error:
             outcome.code, outcome.reason = error.code.value, error.reason
