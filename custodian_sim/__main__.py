@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from custodian_sim.bootstrap import PORT_DEFAULT, build
+from custodian_sim.bootstrap import PORT_DEFAULT, add_custodian_arguments, build, custodian_config
 from service_kit.config import add_service_arguments, run_service, service_config
 
 
@@ -16,8 +16,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="The OES sandbox custodian: segregated custody and settlement execution over gRPC.",
     )
     add_service_arguments(parser, port_default=PORT_DEFAULT)
+    add_custodian_arguments(parser)
     arguments = parser.parse_args(argv)
-    run_service("custodian_sim", service_config(arguments), build)
+    try:
+        config = custodian_config(service_config(arguments), arguments)
+    except ValueError as error:
+        parser.error(str(error))
+    run_service("custodian_sim", config, build)
 
 
 if __name__ == "__main__":

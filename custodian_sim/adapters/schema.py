@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from custodian_sim.adapters.sqlite_withdrawals import WITHDRAWALS_SCHEMA
 from service_kit import idempotency
 
 # Amounts are INTEGER units of each asset's smallest unit, never floats. Foreign keys are
@@ -88,5 +89,52 @@ CREATE TABLE statement_transfers (
 ) WITHOUT ROWID;
 """
 
+# The audit log: one row per state change (or refused change), appended in the same
+# transaction as the change. The INTEGER PRIMARY KEY is the sequence (max + 1, so no gaps).
+AUDIT_SCHEMA = """
+CREATE TABLE audit_records (
+    sequence INTEGER PRIMARY KEY,
+    record_time_ms INTEGER NOT NULL,
+    principal TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    resource TEXT NOT NULL CHECK (resource <> ''),
+    before TEXT NOT NULL,
+    after TEXT NOT NULL CHECK (after <> ''),
+    owner TEXT NOT NULL
+);
+CREATE INDEX audit_records_by_owner ON audit_records (owner, sequence);
+
+-- Append-only history: an audit record is never edited (Reset empties the whole log).
+CREATE TRIGGER audit_records_are_immutable BEFORE UPDATE ON audit_records
+BEGIN
+    SELECT RAISE(ABORT, 'audit records are append-only: a record is never updated');
+END;
+"""
+
+# Connections are created PENDING and activated by the bridge. SQLite cannot change a CHECK
+# constraint in place, so the table is rebuilt; no other table references it.
+CONNECTION_PENDING_SCHEMA = """
+CREATE TABLE connections_with_pending (
+    name TEXT PRIMARY KEY,
+    client TEXT NOT NULL REFERENCES parties (name) DEFERRABLE INITIALLY DEFERRED,
+    exchange TEXT NOT NULL REFERENCES parties (name) DEFERRABLE INITIALLY DEFERRED,
+    state TEXT NOT NULL CHECK (state IN ('PENDING', 'ACTIVE', 'CLOSED', 'DEFAULTED')),
+    create_time_ms INTEGER NOT NULL,
+    UNIQUE (client, exchange)
+) WITHOUT ROWID;
+INSERT INTO connections_with_pending (name, client, exchange, state, create_time_ms)
+    SELECT name, client, exchange, state, create_time_ms FROM connections;
+DROP TABLE connections;
+ALTER TABLE connections_with_pending RENAME TO connections;
+CREATE INDEX connections_by_exchange ON connections (exchange, name);
+"""
+
 # Appended to, never edited: a database at schema N runs migrations N+1.. at start.
-MIGRATIONS: tuple[str, ...] = (idempotency.MIGRATION, LEDGER_SCHEMA)
+MIGRATIONS: tuple[str, ...] = (
+    idempotency.MIGRATION,
+    LEDGER_SCHEMA,
+    AUDIT_SCHEMA,
+    CONNECTION_PENDING_SCHEMA,
+    WITHDRAWALS_SCHEMA,
+)

@@ -10,10 +10,11 @@ import sqlite_utils
 
 from custodian_sim.domain.connections import Connection, ConnectionState
 from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
-from custodian_sim.domain.names import ConnectionName, account_owner
-from custodian_sim.domain.parties import ExchangeKey, Party, PartyKind
+from custodian_sim.domain.names import WORLD_CHAIN_ACCOUNT, WORLD_OWNER, ConnectionName, account_owner
+from custodian_sim.domain.parties import ExchangeKey, Party, PartyKind, party_kind_of
+from custodian_sim.domain.reserves import OwnerTotal
 from custodian_sim.domain.statements import RecordedStatement, StatementState, parse_statement
-from custodian_sim.service_layer.ports import Balance
+from custodian_sim.service_layer.ports import Balance, PostedTransfer, TransferQuery
 from service_kit.money import AssetScales
 from service_kit.statement import STATEMENT_ENCODING_VERSION, StatementContent, StatementEntryContent
 
@@ -115,8 +116,42 @@ class SqliteConnectionRepository:
             ),
         )
 
+    def update(self, connection: Connection) -> None:
+        """Stores an existing connection's new state."""
+        cursor = self._database.execute(
+            "UPDATE connections SET state = ? WHERE name = ?", (connection.state.value, connection.name.name)
+        )
+        assert cursor.rowcount == 1, f"{connection.name.name} was never stored"
+
+    def list_for_party(self, party: str) -> list[Connection]:
+        """Every connection of a client or to an exchange, sorted by name."""
+        column = "client" if party_kind_of(party) is PartyKind.CLIENT else "exchange"
+        rows = self._database.execute(
+            f"SELECT name, state, create_time_ms FROM connections WHERE {column} = ? ORDER BY name", (party,)
+        ).fetchall()
+        return [_connection_from_row(row) for row in rows]
+
 
 _TRANSFER_COLUMNS = "id, from_account, to_account, asset, amount_units, kind, reference, create_time_ms"
+
+
+def _transfer_from_row(row: Sequence[Any]) -> Transfer:
+    return Transfer(row[0], row[1], row[2], row[3], row[4], TransferKind(row[5]), row[6], row[7])
+
+
+def _owner_accounts_condition(owner: str) -> tuple[str, list[Any]]:
+    """Matches transfers from or to any account of `owner`, as index range scans.
+
+    Every account of `clients/acme` starts with `clients/acme/`; '0' is the character after
+    '/', so the range [`clients/acme/`, `clients/acme0`) holds exactly those accounts.
+    """
+    if owner == WORLD_OWNER:
+        return "(from_account = ? OR to_account = ?)", [WORLD_CHAIN_ACCOUNT, WORLD_CHAIN_ACCOUNT]
+    low, high = f"{owner}/", f"{owner}0"
+    return (
+        "((from_account >= ? AND from_account < ?) OR (to_account >= ? AND to_account < ?))",
+        [low, high, low, high],
+    )
 
 
 class SqliteLedgerRepository:
@@ -134,9 +169,7 @@ class SqliteLedgerRepository:
                 f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE id IN ({placeholders})", batch
             ).fetchall()
             for row in rows:
-                found[row[0]] = Transfer(
-                    row[0], row[1], row[2], row[3], row[4], TransferKind(row[5]), row[6], row[7]
-                )
+                found[row[0]] = _transfer_from_row(row)
         return found
 
     def balances(self, keys: Collection[BalanceKey]) -> dict[BalanceKey, int]:
@@ -188,6 +221,42 @@ class SqliteLedgerRepository:
             (owner,),
         ).fetchall()
         return [Balance(account, asset, balance_units) for account, asset, balance_units in rows]
+
+    def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
+        """Up to `limit` matching transfers after `query.after_sequence`, in ledger order."""
+        assert limit > 0, limit
+        conditions = ["sequence > ?"]
+        parameters: list[Any] = [query.after_sequence]
+        if query.account is not None:
+            conditions.append("(from_account = ? OR to_account = ?)")
+            parameters += [query.account, query.account]
+        else:
+            condition, values = _owner_accounts_condition(query.owner)
+            conditions.append(condition)
+            parameters += values
+        if query.asset is not None:
+            conditions.append("asset = ?")
+            parameters.append(query.asset)
+        if query.start_time_ms is not None:
+            conditions.append("create_time_ms >= ?")
+            parameters.append(query.start_time_ms)
+        if query.end_time_ms is not None:
+            conditions.append("create_time_ms < ?")
+            parameters.append(query.end_time_ms)
+        rows = self._database.execute(
+            f"SELECT sequence, {_TRANSFER_COLUMNS} FROM transfers WHERE {' AND '.join(conditions)} "
+            "ORDER BY sequence LIMIT ?",
+            [*parameters, limit],
+        ).fetchall()
+        return [PostedTransfer(row[0], _transfer_from_row(row[1:])) for row in rows]
+
+    def owner_totals(self) -> list[OwnerTotal]:
+        """The sum of every owner's balances per asset (`world` included)."""
+        rows = self._database.execute(
+            "SELECT owner, asset, SUM(balance_units) FROM balances "
+            "GROUP BY owner, asset ORDER BY owner, asset"
+        ).fetchall()
+        return [OwnerTotal(owner, asset, units) for owner, asset, units in rows]
 
 
 def content_from_canonical(text: str) -> StatementContent:

@@ -8,12 +8,18 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from custodian_sim.adapters.sqlite_audit import AuditCommitSignal, SqliteAuditRepository
 from custodian_sim.adapters.sqlite_repositories import (
     SqliteConnectionRepository,
     SqliteExchangeKeyRepository,
     SqliteLedgerRepository,
     SqlitePartyRepository,
     SqliteStatementRepository,
+)
+from custodian_sim.adapters.sqlite_withdrawals import (
+    SqliteWhitelistAddressRepository,
+    SqliteWithdrawalPolicyRepository,
+    SqliteWithdrawalRepository,
 )
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import Clock
@@ -33,6 +39,10 @@ class SqliteUnitOfWork:
         self._connections = SqliteConnectionRepository(transaction)
         self._ledger = SqliteLedgerRepository(transaction)
         self._statements = SqliteStatementRepository(transaction, assets)
+        self._audit = SqliteAuditRepository(transaction)
+        self._whitelist_addresses = SqliteWhitelistAddressRepository(transaction)
+        self._withdrawal_policies = SqliteWithdrawalPolicyRepository(transaction)
+        self._withdrawals = SqliteWithdrawalRepository(transaction)
 
     @property
     def parties(self) -> SqlitePartyRepository:
@@ -59,24 +69,58 @@ class SqliteUnitOfWork:
         """Verified statements."""
         return self._statements
 
+    @property
+    def audit(self) -> SqliteAuditRepository:
+        """The append-only audit log."""
+        return self._audit
+
+    @property
+    def whitelist_addresses(self) -> SqliteWhitelistAddressRepository:
+        """Whitelisted withdrawal addresses."""
+        return self._whitelist_addresses
+
+    @property
+    def withdrawal_policies(self) -> SqliteWithdrawalPolicyRepository:
+        """Withdrawal approval policies."""
+        return self._withdrawal_policies
+
+    @property
+    def withdrawals(self) -> SqliteWithdrawalRepository:
+        """Withdrawals."""
+        return self._withdrawals
+
 
 @contextmanager
-def unit_of_work(database: Database, assets: AssetScales) -> Iterator[SqliteUnitOfWork]:
-    """One write transaction as a unit of work: commits when the block ends, rolls back if it raises."""
+def unit_of_work(
+    database: Database, assets: AssetScales, signal: AuditCommitSignal | None = None
+) -> Iterator[SqliteUnitOfWork]:
+    """One write transaction as a unit of work: commits when the block ends, rolls back if it raises.
+
+    After a commit that appended audit records, `signal` wakes the audit streams.
+    """
     with database.transaction() as transaction:
-        yield SqliteUnitOfWork(transaction, assets)
+        uow = SqliteUnitOfWork(transaction, assets)
+        yield uow
+    if signal is not None and uow.audit.appended_count:
+        signal.notify_committed()
 
 
 class SqliteRequestRunner:
     """Runs use cases for the entrypoints: mutations through the request log, reads in a snapshot."""
 
     def __init__(
-        self, database: Database, request_log: RequestLog, assets: AssetScales, clock: Clock
+        self,
+        database: Database,
+        request_log: RequestLog,
+        assets: AssetScales,
+        clock: Clock,
+        audit_signal: AuditCommitSignal | None = None,
     ) -> None:
         self._database = database
         self._request_log = request_log
         self._assets = assets
         self._clock = clock
+        self.audit_signal = audit_signal or AuditCommitSignal()
 
     def run_request(
         self,
@@ -86,13 +130,28 @@ class SqliteRequestRunner:
         work: Callable[[UnitOfWork], ResponseT],
     ) -> ResponseT:
         """Runs `work` and stores its response in one transaction; a retry returns the stored response."""
-        return self._request_log.run(
-            method,
-            request,
-            response_type,
-            lambda transaction: work(SqliteUnitOfWork(transaction, self._assets)),
-            self._clock.now_ms,
-        )
+        units: list[SqliteUnitOfWork] = []
+
+        def handler(transaction: sqlite_utils.Database) -> ResponseT:
+            uow = SqliteUnitOfWork(transaction, self._assets)
+            units.append(uow)
+            return work(uow)
+
+        response = self._request_log.run(method, request, response_type, handler, self._clock.now_ms)
+        # Only a handler that ran and committed can have appended records; a retry answered
+        # from the request log ran nothing.
+        if any(uow.audit.appended_count for uow in units):
+            self.audit_signal.notify_committed()
+        return response
+
+    def write(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+        """Runs `work` in its own write transaction without the request log.
+
+        For what must commit even though the request failed (the audit record of a refused
+        statement) and for work no request caused (timers).
+        """
+        with unit_of_work(self._database, self._assets, self.audit_signal) as uow:
+            return work(uow)
 
     def read(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
         """Runs a read-only use case on one consistent snapshot, without taking the write lock."""
@@ -103,3 +162,11 @@ class SqliteRequestRunner:
             return work(SqliteUnitOfWork(connection, self._assets))
         finally:
             connection.execute("ROLLBACK")
+
+    def audit_generation(self) -> int:
+        """A number that changes after every commit that appended audit records."""
+        return self.audit_signal.generation()
+
+    def wait_for_audit_commit(self, seen_generation: int, timeout_s: float) -> bool:
+        """Waits until the generation moves past `seen_generation`, or the timeout; returns whether it did."""
+        return self.audit_signal.wait_for_commit(seen_generation, timeout_s)

@@ -73,6 +73,19 @@ def parse_owner_name(name: str, field_name: str) -> str:
     return name
 
 
+def parse_party_name(name: str, field_name: str) -> str:
+    """Checks that `name` is `clients/{client}` or `exchanges/{exchange}` and returns it."""
+    if name.partition("/")[0] == EXCHANGES:
+        parse_exchange_name(name, field_name)
+    elif name.partition("/")[0] == CLIENTS:
+        parse_client_name(name, field_name)
+    else:
+        raise invalid_argument(
+            NAME_INVALID, field_name, f"{name!r} is neither 'clients/{{client}}' nor 'exchanges/{{exchange}}'"
+        )
+    return name
+
+
 def parse_operation_id(operation_id: str, field_name: str) -> str:
     """Checks a caller-chosen allocation or unlock id."""
     if not OPERATION_ID_PATTERN.fullmatch(operation_id):
@@ -187,6 +200,48 @@ def settlement_account(exchange_id: str) -> str:
 def withdrawing_account(client_id: str) -> str:
     """Assets on their way out to the chain (used by withdrawals)."""
     return f"{CLIENTS}/{client_id}/withdrawing"
+
+
+# The last part of every account titled to a party, and how many parts such a name has.
+_CLIENT_ACCOUNT_SUFFIXES = ("available", "withdrawing")
+ACCOUNT_INVALID = "ACCOUNT_INVALID"
+
+
+def parse_account_name(account: str, field_name: str) -> str:
+    """Checks that `account` is one of the custodian's ledger account names and returns it."""
+    parts = account.split("/")
+    valid = (
+        account == WORLD_CHAIN_ACCOUNT
+        or (
+            len(parts) == 3
+            and parts[0] == CLIENTS
+            and IDENTIFIER_PATTERN.fullmatch(parts[1]) is not None
+            and parts[2] in _CLIENT_ACCOUNT_SUFFIXES
+        )
+        or (
+            len(parts) == 5
+            and parts[0] == CLIENTS
+            and parts[2] == "connections"
+            and parts[4] == "allocated"
+            and IDENTIFIER_PATTERN.fullmatch(parts[1]) is not None
+            and IDENTIFIER_PATTERN.fullmatch(parts[3]) is not None
+        )
+        or (
+            len(parts) == 3
+            and parts[0] == EXCHANGES
+            and IDENTIFIER_PATTERN.fullmatch(parts[1]) is not None
+            and parts[2] == "settlement"
+        )
+    )
+    if not valid:
+        raise invalid_argument(
+            ACCOUNT_INVALID,
+            field_name,
+            f"{account!r} is not a ledger account such as 'clients/acme/available', "
+            "'clients/acme/connections/okx-sim/allocated', 'clients/acme/withdrawing', "
+            "'exchanges/okx-sim/settlement' or 'world/chain'",
+        )
+    return account
 
 
 def account_owner(account: str) -> str:

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from google.protobuf import timestamp_pb2
+
+from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.connections import Connection, ConnectionState
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import Party, PartyKind, check_party_fields
+from custodian_sim.domain.reserves import AssetReserves
 from custodian_sim.domain.statements import (
     RecordedStatement,
     SignedStatement,
     StatementState,
     parse_statement,
 )
-from custodian_sim.service_layer.commands import CreateParty
-from custodian_sim.service_layer.ports import Balance
+from custodian_sim.service_layer.commands import CreateParty, ReservesReport
+from custodian_sim.service_layer.ports import Balance, PostedTransfer
 from oes.common.v1 import statement_pb2
 from oes.custodian.v1 import custodian_pb2
 from service_kit.errors import invalid_argument
 from service_kit.money import AssetScales, parse_units
 from service_kit.statement_messages import content_from_message, message_from_content
-from service_kit.timestamps import to_timestamp
+from service_kit.timestamps import from_timestamp, to_timestamp
 
 _PARTY_KINDS = {
     custodian_pb2.PARTY_KIND_CLIENT: PartyKind.CLIENT,
@@ -26,6 +30,7 @@ _PARTY_KINDS = {
 }
 _PARTY_KIND_MESSAGES = {kind: number for number, kind in _PARTY_KINDS.items()}
 _CONNECTION_STATES = {
+    ConnectionState.PENDING: custodian_pb2.CONNECTION_STATE_PENDING,
     ConnectionState.ACTIVE: custodian_pb2.CONNECTION_STATE_ACTIVE,
     ConnectionState.CLOSED: custodian_pb2.CONNECTION_STATE_CLOSED,
     ConnectionState.DEFAULTED: custodian_pb2.CONNECTION_STATE_DEFAULTED,
@@ -35,6 +40,49 @@ _STATEMENT_STATES = {
     StatementState.SUCCEEDED: custodian_pb2.STATEMENT_STATE_SUCCEEDED,
     StatementState.REJECTED: custodian_pb2.STATEMENT_STATE_REJECTED,
 }
+
+
+# Page sizes of the list RPCs: 0 asks for the default.
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+# Timestamps from 0001-01-01 to 9999-12-31, as google.protobuf.Timestamp defines them.
+_TIMESTAMP_SECONDS_MIN = -62_135_596_800
+_TIMESTAMP_SECONDS_MAX = 253_402_300_799
+_NANOS_PER_SECOND = 1_000_000_000
+
+
+def parse_page_size(page_size: int, field_name: str = "page_size") -> int:
+    """0 means the default; otherwise 1 to PAGE_SIZE_MAX."""
+    if page_size == 0:
+        return PAGE_SIZE_DEFAULT
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise invalid_argument(
+            "PAGE_SIZE_INVALID", field_name, f"must be 1 to {PAGE_SIZE_MAX}, or 0 for {PAGE_SIZE_DEFAULT}"
+        )
+    return page_size
+
+
+def parse_after_sequence(after_sequence: int, field_name: str = "after_sequence") -> int:
+    """A sequence number to continue after: 0 for the start, never negative."""
+    if after_sequence < 0:
+        raise invalid_argument(
+            "AFTER_SEQUENCE_INVALID", field_name, "must be 0 (from the start) or the last sequence seen"
+        )
+    return after_sequence
+
+
+def parse_optional_time(has_field: bool, timestamp: timestamp_pb2.Timestamp, field_name: str) -> int | None:
+    """Milliseconds of a set timestamp, None when unset; refuses timestamps out of range."""
+    if not has_field:
+        return None
+    if (
+        not _TIMESTAMP_SECONDS_MIN <= timestamp.seconds <= _TIMESTAMP_SECONDS_MAX
+        or not 0 <= timestamp.nanos < _NANOS_PER_SECOND
+    ):
+        raise invalid_argument(
+            "TIMESTAMP_INVALID", field_name, "must lie between 0001-01-01 and 9999-12-31 with valid nanos"
+        )
+    return from_timestamp(timestamp)
 
 
 def parse_amount(assets: AssetScales, asset: str, text: str, field_name: str = "amount") -> int:
@@ -110,3 +158,60 @@ def recorded_statement_message(recorded: RecordedStatement) -> custodian_pb2.Rec
     if recorded.execute_time_ms is not None:
         message.execute_time.CopyFrom(to_timestamp(recorded.execute_time_ms))
     return message
+
+
+def transfer_message(posted: PostedTransfer, assets: AssetScales) -> custodian_pb2.Transfer:
+    """The wire form of a posted transfer."""
+    transfer = posted.transfer
+    return custodian_pb2.Transfer(
+        id=transfer.id,
+        sequence=posted.sequence,
+        from_account=transfer.from_account,
+        to_account=transfer.to_account,
+        asset=transfer.asset,
+        amount=assets.format(transfer.asset, transfer.amount_units),
+        kind=transfer.kind.value,
+        reference=transfer.reference,
+        create_time=to_timestamp(transfer.create_time_ms),
+    )
+
+
+def _asset_reserves_message(reserves: AssetReserves, assets: AssetScales) -> custodian_pb2.AssetReserves:
+    asset = reserves.asset
+    return custodian_pb2.AssetReserves(
+        asset=asset,
+        held_on_chain=assets.format(asset, reserves.held_on_chain_units),
+        owed_total=assets.format(asset, reserves.owed_total_units),
+        difference=assets.format(asset, reserves.difference_units),
+        liabilities=[
+            custodian_pb2.Liability(
+                party=liability.party, amount=assets.format(asset, liability.amount_units)
+            )
+            for liability in reserves.liabilities
+        ],
+    )
+
+
+def proof_of_reserves_response(
+    report: ReservesReport, assets: AssetScales
+) -> custodian_pb2.GetProofOfReservesResponse:
+    """The wire form of the proof of reserves."""
+    return custodian_pb2.GetProofOfReservesResponse(
+        reserves=[_asset_reserves_message(reserves, assets) for reserves in report.reserves],
+        report_time=to_timestamp(report.report_time_ms),
+    )
+
+
+def audit_record_message(record: AuditRecord) -> custodian_pb2.AuditRecord:
+    """The wire form of an audit record."""
+    return custodian_pb2.AuditRecord(
+        sequence=record.sequence,
+        record_time=to_timestamp(record.record_time_ms),
+        principal=record.principal,
+        request_id=record.request_id,
+        method=record.method,
+        resource=record.resource,
+        before=record.before,
+        after=record.after,
+        owner=record.owner,
+    )

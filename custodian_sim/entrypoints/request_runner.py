@@ -24,6 +24,18 @@ class RequestRunner(Protocol):
         """Runs a mutation once per request_id; a retry gets the stored first response."""
         ...
 
+    def write(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+        """Runs a use case in its own write transaction, outside the request log."""
+        ...
+
     def read(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
         """Runs a read-only use case on one consistent snapshot."""
+        ...
+
+    def audit_generation(self) -> int:
+        """A number that changes after every commit that appended audit records."""
+        ...
+
+    def wait_for_audit_commit(self, seen_generation: int, timeout_s: float) -> bool:
+        """Waits until the generation moves past `seen_generation`, or the timeout; returns whether it did."""
         ...

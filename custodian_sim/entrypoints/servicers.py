@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
+from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.names import (
     ConnectionName,
     StatementName,
+    account_owner,
     exchange_name,
+    parse_account_name,
     parse_client_name,
     parse_exchange_name,
     parse_operation_id,
     parse_owner_name,
+    parse_party_name,
 )
 from custodian_sim.domain.parties import check_public_key
 from custodian_sim.entrypoints import messages
+from custodian_sim.entrypoints.page_tokens import decode_page_token, encode_page_token, query_fingerprint
 from custodian_sim.entrypoints.policy import (
     CUSTODY_ADMIN_SERVICE_NAME,
     CUSTODY_SERVICE_NAME,
     CUSTODY_SETTLEMENT_SERVICE_NAME,
 )
 from custodian_sim.entrypoints.request_runner import RequestRunner
+from custodian_sim.entrypoints.withdrawals import WithdrawalHandlers
+from custodian_sim.service_layer.audit import run_recording_refusal
 from custodian_sim.service_layer.commands import (
     AllocationResult,
     LockAllocation,
@@ -31,16 +40,38 @@ from custodian_sim.service_layer.commands import (
     SimulateDeposit,
     UnlockAllocation,
 )
+from custodian_sim.service_layer.ports import TransferQuery
 from custodian_sim.service_layer.services import CustodianService
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
-from service_kit.auth import current_principal, require_owner
-from service_kit.idempotency import validate_request_id
+from service_kit.auth import Principal, PrincipalKind, current_principal, require_owner
+from service_kit.errors import ServiceError, invalid_argument, unavailable
+from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
 from service_kit.server import ServiceRegistration
 from service_kit.signing import key_fingerprint
 
 AllocationResponseT = TypeVar("AllocationResponseT", bound=Message)
+StatementResponseT = TypeVar("StatementResponseT", bound=Message)
+
+# An audit stream reads at most this many records per query, then sends them.
+AUDIT_STREAM_BATCH_MAX = 1000
+# When caught up, a stream waits this long for a commit before it checks that its caller is
+# still there; a commit wakes it at once.
+AUDIT_STREAM_WAIT_S = 0.25
+# Each open stream holds one of the server's worker threads; at most this many at once leaves
+# the other workers to every other RPC.
+AUDIT_STREAMS_MAX = 4
+# A stream ends after this many reads-or-waits (about 69 hours when idle); the caller
+# resumes from the last sequence it saw, as after any disconnect.
+AUDIT_STREAM_ROUNDS_MAX = 1_000_000
+
+
+def audit_owner_filter(principal: Principal) -> str | None:
+    """Clients and exchanges see the records of their own resources; bridge and admin see all."""
+    if principal.kind in (PrincipalKind.CLIENT, PrincipalKind.EXCHANGE):
+        return principal.name
+    return None
 
 
 class _CustodianServicer:
@@ -64,6 +95,52 @@ class _CustodianServicer:
 class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServicer):
     """Custody as clients, exchanges, the bridge and admin see it; each party only its own."""
 
+    def __init__(
+        self,
+        service: CustodianService,
+        runner: RequestRunner,
+        assets: AssetScales,
+        withdrawals: WithdrawalHandlers,
+    ) -> None:
+        super().__init__(service, runner, assets)
+        self._withdrawals = withdrawals
+        self._audit_streams = threading.BoundedSemaphore(AUDIT_STREAMS_MAX)
+
+    def CreateWhitelistAddress(
+        self, request: custodian_pb2.CreateWhitelistAddressRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.CreateWhitelistAddressResponse:
+        return self._withdrawals.CreateWhitelistAddress(request, context)
+
+    def ListWhitelistAddresses(
+        self, request: custodian_pb2.ListWhitelistAddressesRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListWhitelistAddressesResponse:
+        return self._withdrawals.ListWhitelistAddresses(request, context)
+
+    def CreateWithdrawal(
+        self, request: custodian_pb2.CreateWithdrawalRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.CreateWithdrawalResponse:
+        return self._withdrawals.CreateWithdrawal(request, context)
+
+    def ApproveWithdrawal(
+        self, request: custodian_pb2.ApproveWithdrawalRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ApproveWithdrawalResponse:
+        return self._withdrawals.ApproveWithdrawal(request, context)
+
+    def CancelWithdrawal(
+        self, request: custodian_pb2.CancelWithdrawalRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.CancelWithdrawalResponse:
+        return self._withdrawals.CancelWithdrawal(request, context)
+
+    def GetWithdrawal(
+        self, request: custodian_pb2.GetWithdrawalRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.GetWithdrawalResponse:
+        return self._withdrawals.GetWithdrawal(request, context)
+
+    def ListWithdrawals(
+        self, request: custodian_pb2.ListWithdrawalsRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListWithdrawalsResponse:
+        return self._withdrawals.ListWithdrawals(request, context)
+
     def ListBalances(
         self, request: custodian_pb2.ListBalancesRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.ListBalancesResponse:
@@ -73,6 +150,103 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
         return custodian_pb2.ListBalancesResponse(
             balances=[messages.balance_message(balance, self._assets) for balance in balances]
         )
+
+    def ListTransfers(
+        self, request: custodian_pb2.ListTransfersRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListTransfersResponse:
+        owner = parse_owner_name(request.owner, "owner")
+        account = parse_account_name(request.account, "account") if request.account else None
+        if account is not None and account_owner(account) != owner:
+            raise invalid_argument(
+                "ACCOUNT_NOT_OF_OWNER", "account", f"{account!r} is not an account of {owner}"
+            )
+        asset = request.asset or None
+        if asset is not None:
+            self._assets.scale(asset, "asset")
+        start_time_ms = messages.parse_optional_time(
+            request.HasField("start_time"), request.start_time, "start_time"
+        )
+        end_time_ms = messages.parse_optional_time(request.HasField("end_time"), request.end_time, "end_time")
+        if start_time_ms is not None and end_time_ms is not None and end_time_ms < start_time_ms:
+            raise invalid_argument("TIME_RANGE_INVALID", "end_time", "must not be before start_time")
+        page_size = messages.parse_page_size(request.page_size)
+        fingerprint = query_fingerprint(owner, account, asset, start_time_ms, end_time_ms)
+        after_sequence = decode_page_token(request.page_token, fingerprint)
+        require_owner(current_principal(), owner)
+        query = TransferQuery(owner, account, asset, start_time_ms, end_time_ms, after_sequence)
+        page = self._runner.read(lambda uow: self._service.list_transfers(uow, query, page_size))
+        return custodian_pb2.ListTransfersResponse(
+            transfers=[messages.transfer_message(posted, self._assets) for posted in page.transfers],
+            next_page_token=(
+                ""
+                if page.next_after_sequence is None
+                else encode_page_token(page.next_after_sequence, fingerprint)
+            ),
+        )
+
+    def GetProofOfReserves(
+        self, request: custodian_pb2.GetProofOfReservesRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.GetProofOfReservesResponse:
+        report = self._runner.read(self._service.proof_of_reserves)
+        return messages.proof_of_reserves_response(report, self._assets)
+
+    def ListConnections(
+        self, request: custodian_pb2.ListConnectionsRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListConnectionsResponse:
+        parent = parse_party_name(request.parent, "parent")
+        require_owner(current_principal(), parent)
+        connections = self._runner.read(lambda uow: self._service.list_connections(uow, parent))
+        return custodian_pb2.ListConnectionsResponse(
+            connections=[messages.connection_message(connection) for connection in connections]
+        )
+
+    def ListAuditRecords(
+        self, request: custodian_pb2.ListAuditRecordsRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListAuditRecordsResponse:
+        after_sequence = messages.parse_after_sequence(request.after_sequence)
+        page_size = messages.parse_page_size(request.page_size)
+        owner = audit_owner_filter(current_principal())
+        records = self._read_audit_records(after_sequence, page_size, owner)
+        return custodian_pb2.ListAuditRecordsResponse(
+            records=[messages.audit_record_message(record) for record in records]
+        )
+
+    def _read_audit_records(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:
+        return self._runner.read(
+            lambda uow: self._service.list_audit_records(uow, after_sequence, limit, owner)
+        )
+
+    def StreamAuditLog(
+        self, request: custodian_pb2.StreamAuditLogRequest, context: grpc.ServicerContext
+    ) -> Iterator[custodian_pb2.StreamAuditLogResponse]:
+        after_sequence = messages.parse_after_sequence(request.after_sequence)
+        owner = audit_owner_filter(current_principal())
+        if not self._audit_streams.acquire(blocking=False):
+            raise unavailable(
+                "AUDIT_STREAMS_EXHAUSTED",
+                f"{AUDIT_STREAMS_MAX} audit streams are already open; retry later or use ListAuditRecords",
+                streams_max=str(AUDIT_STREAMS_MAX),
+            )
+        try:
+            yield from self._stream_audit_records(after_sequence, owner, context)
+        finally:
+            self._audit_streams.release()
+
+    def _stream_audit_records(
+        self, after_sequence: int, owner: str | None, context: grpc.ServicerContext
+    ) -> Iterator[custodian_pb2.StreamAuditLogResponse]:
+        for _ in range(AUDIT_STREAM_ROUNDS_MAX):
+            if not context.is_active():
+                return
+            # Noted before the read: a commit between the read and the wait then ends the wait
+            # at once instead of being missed.
+            generation = self._runner.audit_generation()
+            records = self._read_audit_records(after_sequence, AUDIT_STREAM_BATCH_MAX, owner)
+            for record in records:
+                yield custodian_pb2.StreamAuditLogResponse(record=messages.audit_record_message(record))
+                after_sequence = record.sequence
+            if len(records) < AUDIT_STREAM_BATCH_MAX:
+                self._runner.wait_for_audit_commit(generation, AUDIT_STREAM_WAIT_S)
 
 
 class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySettlementServiceServicer):
@@ -91,6 +265,34 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
             custodian_pb2.CreateConnectionResponse,
             lambda uow: custodian_pb2.CreateConnectionResponse(
                 connection=messages.connection_message(self._service.create_connection(uow, name))
+            ),
+        )
+
+    def ActivateConnection(
+        self, request: custodian_pb2.ActivateConnectionRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ActivateConnectionResponse:
+        validate_request_id(request.request_id)
+        name = messages.parse_connection_name(request.name, "name")
+        return self._runner.run_request(
+            "ActivateConnection",
+            request,
+            custodian_pb2.ActivateConnectionResponse,
+            lambda uow: custodian_pb2.ActivateConnectionResponse(
+                connection=messages.connection_message(self._service.activate_connection(uow, name))
+            ),
+        )
+
+    def CloseConnection(
+        self, request: custodian_pb2.CloseConnectionRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.CloseConnectionResponse:
+        validate_request_id(request.request_id)
+        name = messages.parse_connection_name(request.name, "name")
+        return self._runner.run_request(
+            "CloseConnection",
+            request,
+            custodian_pb2.CloseConnectionResponse,
+            lambda uow: custodian_pb2.CloseConnectionResponse(
+                connection=messages.connection_message(self._service.close_connection(uow, name))
             ),
         )
 
@@ -139,10 +341,11 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
         statement = messages.parse_statement_message(
             request.HasField("statement"), request.statement, self._assets
         )
-        return self._runner.run_request(
+        return self._run_statement_request(
             "SubmitStatement",
             request,
             custodian_pb2.SubmitStatementResponse,
+            statement.statement_name,
             lambda uow: custodian_pb2.SubmitStatementResponse(
                 statement=messages.recorded_statement_message(self._service.submit_statement(uow, statement))
             ),
@@ -153,13 +356,34 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
     ) -> custodian_pb2.ExecuteStatementResponse:
         validate_request_id(request.request_id)
         name = StatementName.parse(request.statement, "statement")
-        return self._runner.run_request(
+        return self._run_statement_request(
             "ExecuteStatement",
             request,
             custodian_pb2.ExecuteStatementResponse,
+            name,
             lambda uow: custodian_pb2.ExecuteStatementResponse(
                 statement=messages.recorded_statement_message(self._service.execute_statement(uow, name))
             ),
+        )
+
+    def _run_statement_request(
+        self,
+        method: str,
+        request: HasRequestId,
+        response_type: type[StatementResponseT],
+        name: StatementName,
+        work: Callable[[UnitOfWork], StatementResponseT],
+    ) -> StatementResponseT:
+        """Runs a statement request; a refusal rolls back, then leaves its own audit record."""
+
+        def record_refusal(uow: UnitOfWork, error: ServiceError) -> None:
+            self._service.record_statement_refusal(uow, name, error.reason)
+
+        return run_recording_refusal(
+            lambda watched: self._runner.run_request(method, request, response_type, watched),
+            self._runner.write,
+            work,
+            record_refusal,
         )
 
     def GetStatement(
@@ -172,6 +396,21 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
 
 class CustodyAdminServicer(_CustodianServicer, custodian_pb2_grpc.CustodyAdminServiceServicer):
     """Set-up of the sandbox world, for the administrator."""
+
+    def __init__(
+        self,
+        service: CustodianService,
+        runner: RequestRunner,
+        assets: AssetScales,
+        withdrawals: WithdrawalHandlers,
+    ) -> None:
+        super().__init__(service, runner, assets)
+        self._withdrawals = withdrawals
+
+    def SetWithdrawalPolicy(
+        self, request: custodian_pb2.SetWithdrawalPolicyRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.SetWithdrawalPolicyResponse:
+        return self._withdrawals.SetWithdrawalPolicy(request, context)
 
     def CreateParty(
         self, request: custodian_pb2.CreatePartyRequest, context: grpc.ServicerContext
@@ -232,12 +471,12 @@ class CustodyAdminServicer(_CustodianServicer, custodian_pb2_grpc.CustodyAdminSe
 
 
 def custodian_registrations(
-    service: CustodianService, runner: RequestRunner, assets: AssetScales
+    service: CustodianService, runner: RequestRunner, assets: AssetScales, withdrawals: WithdrawalHandlers
 ) -> list[ServiceRegistration]:
-    """The three custodian services, ready to add to a server."""
-    custody = CustodyServicer(service, runner, assets)
+    """The three custodian services, ready to add to a server; withdrawal RPCs go to `withdrawals`."""
+    custody = CustodyServicer(service, runner, assets, withdrawals)
     settlement = CustodySettlementServicer(service, runner, assets)
-    admin = CustodyAdminServicer(service, runner, assets)
+    admin = CustodyAdminServicer(service, runner, assets, withdrawals)
     return [
         ServiceRegistration(
             CUSTODY_SERVICE_NAME,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import PartyKind
+from custodian_sim.domain.reserves import AssetReserves
+from custodian_sim.service_layer.ports import PostedTransfer
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,19 @@ class AllocationResult:
     transfer_id: str
     asset: str
     allocated_units: int
+
+
+@dataclass(frozen=True)
+class TransferPage:
+    """One page of the journal, and where the next page starts (None after the last page)."""
+
+    transfers: tuple[PostedTransfer, ...]
+    next_after_sequence: int | None
+
+
+@dataclass(frozen=True)
+class ReservesReport:
+    """The proof of reserves at one sandbox time."""
+
+    report_time_ms: int
+    reserves: tuple[AssetReserves, ...]

@@ -6,10 +6,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.connections import Connection
 from custodian_sim.domain.ledger import BalanceKey, Transfer
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import ExchangeKey, Party
+from custodian_sim.domain.reserves import OwnerTotal
 from custodian_sim.domain.statements import RecordedStatement
 from service_kit.statement import StatementContent
 
@@ -21,6 +23,29 @@ class Balance:
     account: str
     asset: str
     balance_units: int
+
+
+@dataclass(frozen=True)
+class PostedTransfer:
+    """A transfer and its position in the ledger (from 1; later transfers have larger numbers)."""
+
+    sequence: int
+    transfer: Transfer
+
+
+@dataclass(frozen=True)
+class TransferQuery:
+    """Which transfers to list: those touching `owner`'s accounts, narrowed by the optional filters."""
+
+    owner: str
+    # One account of the owner, or None for all of them.
+    account: str | None
+    asset: str | None
+    # create_time_ms >= start_time_ms and < end_time_ms, each bound optional.
+    start_time_ms: int | None
+    end_time_ms: int | None
+    # Only transfers with a larger sequence: where the previous page ended.
+    after_sequence: int
 
 
 class PartyRepository(Protocol):
@@ -62,6 +87,14 @@ class ConnectionRepository(Protocol):
         """Stores a new connection."""
         ...
 
+    def update(self, connection: Connection) -> None:
+        """Stores an existing connection's new state."""
+        ...
+
+    def list_for_party(self, party: str) -> list[Connection]:
+        """Every connection of a client (`clients/{c}`) or to an exchange (`exchanges/{x}`), by name."""
+        ...
+
 
 class LedgerRepository(Protocol):
     """Append-only transfers and the balances they maintain."""
@@ -80,6 +113,14 @@ class LedgerRepository(Protocol):
 
     def balances_of_owner(self, owner: str) -> list[Balance]:
         """Every balance of the accounts titled to `owner`, sorted by account then asset."""
+        ...
+
+    def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
+        """Up to `limit` matching transfers after `query.after_sequence`, in ledger order."""
+        ...
+
+    def owner_totals(self) -> list[OwnerTotal]:
+        """The sum of every owner's balances per asset (`world` included)."""
         ...
 
 
@@ -104,6 +145,18 @@ class StatementRepository(Protocol):
 
     def update(self, recorded: RecordedStatement) -> None:
         """Stores a statement's new state, transfer ids and times; its signed content never changes."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    def append(self, record: AuditRecord) -> AuditRecord:
+        """Appends a record (its sequence unassigned) and returns it with the sequence it got."""
+        ...
+
+    def list_after(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:
+        """Up to `limit` records after `after_sequence`, oldest first; only `owner`'s unless None."""
         ...
 
 

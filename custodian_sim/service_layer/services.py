@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from custodian_sim.domain import statements as statement_rules
 from custodian_sim.domain.allocations import lock_transfer, unlock_transfer
+from custodian_sim.domain.audit import AuditRecord, refused
 from custodian_sim.domain.connections import Connection, new_connection, require_connection
 from custodian_sim.domain.deposits import deposit_transfer
 from custodian_sim.domain.ledger import Posting, Transfer, balance_keys, post
@@ -18,21 +19,29 @@ from custodian_sim.domain.parties import (
     party_kind_of,
     require_party,
 )
+from custodian_sim.domain.reserves import proof_of_reserves
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement, StatementState
+from custodian_sim.service_layer.audit import record_change
 from custodian_sim.service_layer.commands import (
     AllocationResult,
     CreateParty,
     DepositResult,
     LockAllocation,
     RegisterExchangeKey,
+    ReservesReport,
     SimulateDeposit,
+    TransferPage,
     UnlockAllocation,
 )
-from custodian_sim.service_layer.ports import Balance, SignatureVerifier
+from custodian_sim.service_layer.ports import Balance, SignatureVerifier, TransferQuery
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import Clock
 from service_kit.errors import failed_precondition
 from service_kit.money import AssetScales
+from service_kit.signing import key_fingerprint
+
+# What a created resource was before: nothing.
+CREATED_FROM = ""
 
 
 class CustodianService:
@@ -52,6 +61,7 @@ class CustodianService:
         if existing is not None:
             return check_party_recreate(existing, requested)
         uow.parties.add(requested)
+        self._audit(uow, requested.name, CREATED_FROM, "REGISTERED", requested.name)
         return requested
 
     def register_exchange_key(self, uow: UnitOfWork, command: RegisterExchangeKey) -> ExchangeKey:
@@ -62,6 +72,10 @@ class CustodianService:
             return existing
         key = ExchangeKey(command.exchange, command.public_key, self._clock.now_ms())
         uow.exchange_keys.put(key)
+        before = CREATED_FROM if existing is None else f"KEY {key_fingerprint(existing.public_key)}"
+        self._audit(
+            uow, f"{command.exchange}/key", before, f"KEY {key_fingerprint(key.public_key)}", command.exchange
+        )
         return key
 
     # Ledger.
@@ -72,7 +86,7 @@ class CustodianService:
         transfer = deposit_transfer(
             party, command.deposit_id, command.asset, command.amount_units, self._clock.now_ms()
         )
-        self._post(uow, [transfer])
+        self._post_audited(uow, [transfer], party.name)
         key = (transfer.to_account, transfer.asset)
         return DepositResult(
             transfer.id, transfer.to_account, transfer.asset, uow.ledger.balances([key])[key]
@@ -80,14 +94,31 @@ class CustodianService:
 
     def list_balances(self, uow: UnitOfWork, owner: str) -> list[Balance]:
         """Every balance of the owner's accounts; `world` is the outside world (`world/chain`)."""
+        self._require_owner_exists(uow, owner)
+        return uow.ledger.balances_of_owner(owner)
+
+    def list_transfers(self, uow: UnitOfWork, query: TransferQuery, page_size: int) -> TransferPage:
+        """One page of the transfers touching the owner's accounts, oldest first."""
+        assert page_size > 0, page_size
+        self._require_owner_exists(uow, query.owner)
+        # One more than the page tells whether another page follows, without an empty last page.
+        found = uow.ledger.list_transfers(query, page_size + 1)
+        page = tuple(found[:page_size])
+        next_after_sequence = page[-1].sequence if len(found) > page_size else None
+        return TransferPage(page, next_after_sequence)
+
+    def proof_of_reserves(self, uow: UnitOfWork) -> ReservesReport:
+        """Per asset: held on the chain, owed to every client and exchange, and the difference."""
+        return ReservesReport(self._clock.now_ms(), tuple(proof_of_reserves(uow.ledger.owner_totals())))
+
+    def _require_owner_exists(self, uow: UnitOfWork, owner: str) -> None:
         if owner != WORLD_OWNER:
             require_party(uow.parties.get(owner), owner, party_kind_of(owner))
-        return uow.ledger.balances_of_owner(owner)
 
     # Connections and allocations.
 
     def create_connection(self, uow: UnitOfWork, name: ConnectionName) -> Connection:
-        """Creates the connection in state ACTIVE; creating it again returns the existing one."""
+        """Creates the connection in state PENDING; creating it again returns the existing one."""
         require_party(uow.parties.get(name.client), name.client, PartyKind.CLIENT)
         require_party(uow.parties.get(name.exchange), name.exchange, PartyKind.EXCHANGE)
         existing = uow.connections.get(name)
@@ -95,7 +126,32 @@ class CustodianService:
             return existing
         connection = new_connection(name, self._clock.now_ms())
         uow.connections.add(connection)
+        self._audit(uow, name.name, CREATED_FROM, connection.state.value, name.client)
         return connection
+
+    def activate_connection(self, uow: UnitOfWork, name: ConnectionName) -> Connection:
+        """PENDING -> ACTIVE, once the exchange has opened the account that mirrors the connection."""
+        connection = require_connection(uow.connections.get(name), name)
+        return self._change_connection(uow, connection, connection.activated())
+
+    def close_connection(self, uow: UnitOfWork, name: ConnectionName) -> Connection:
+        """PENDING or ACTIVE -> CLOSED, when nothing is allocated to the connection any more."""
+        connection = require_connection(uow.connections.get(name), name)
+        account = allocated_account(name)
+        balances = uow.ledger.balances([(account, asset) for asset in sorted(self._assets.scales)])
+        allocated_units = {asset: units for (_, asset), units in balances.items()}
+        return self._change_connection(uow, connection, connection.closed(allocated_units))
+
+    def list_connections(self, uow: UnitOfWork, party: str) -> list[Connection]:
+        """Every connection of a client, or every connection to an exchange, sorted by name."""
+        require_party(uow.parties.get(party), party, party_kind_of(party))
+        return uow.connections.list_for_party(party)
+
+    def _change_connection(self, uow: UnitOfWork, before: Connection, after: Connection) -> Connection:
+        if after.state is not before.state:
+            uow.connections.update(after)
+            self._audit(uow, after.name.name, before.state.value, after.state.value, after.name.client)
+        return after
 
     def lock_allocation(self, uow: UnitOfWork, command: LockAllocation) -> AllocationResult:
         """Moves `available -> allocated` once per allocation id."""
@@ -106,7 +162,7 @@ class CustodianService:
         if not uow.ledger.transfers_by_id([transfer.id]):
             # A retried lock returns its result even if the connection has closed since.
             connection.require_active()
-        self._post(uow, [transfer])
+        self._post_audited(uow, [transfer], command.connection.client)
         return self._allocation_result(uow, command.connection, transfer)
 
     def unlock_allocation(self, uow: UnitOfWork, command: UnlockAllocation) -> AllocationResult:
@@ -115,7 +171,7 @@ class CustodianService:
         transfer = unlock_transfer(
             connection, command.unlock_id, command.asset, command.amount_units, self._clock.now_ms()
         )
-        self._post(uow, [transfer])
+        self._post_audited(uow, [transfer], command.connection.client)
         return self._allocation_result(uow, command.connection, transfer)
 
     def _allocation_result(
@@ -147,6 +203,7 @@ class CustodianService:
         statement_rules.check_loss_bound(statement, balances, self._assets)
         recorded = RecordedStatement(statement, StatementState.PENDING, (), self._clock.now_ms())
         uow.statements.add(recorded)
+        self._audit(uow, statement.name, CREATED_FROM, recorded.state.value, statement.exchange)
         return recorded
 
     def execute_statement(self, uow: UnitOfWork, name: StatementName) -> RecordedStatement:
@@ -168,7 +225,24 @@ class CustodianService:
         self._post(uow, transfers)
         executed = recorded.executed(tuple(transfer.id for transfer in transfers), now_ms)
         uow.statements.update(executed)
+        # One record for the whole statement: its transfers are in the journal under its name.
+        self._audit(uow, name.name, recorded.state.value, executed.state.value, name.exchange)
         return executed
+
+    def record_statement_refusal(self, uow: UnitOfWork, name: StatementName, reason: str) -> None:
+        """Appends the audit record of a refused submission or execution, after it rolled back."""
+        recorded = uow.statements.get(name.name)
+        before = CREATED_FROM if recorded is None else recorded.state.value
+        self._audit(uow, name.name, before, refused(reason), name.exchange)
+
+    # Audit log.
+
+    def list_audit_records(
+        self, uow: UnitOfWork, after_sequence: int, limit: int, owner: str | None
+    ) -> list[AuditRecord]:
+        """Records after `after_sequence`, oldest first; only those of `owner` unless it is None."""
+        assert after_sequence >= 0 and limit > 0, (after_sequence, limit)
+        return uow.audit.list_after(after_sequence, limit, owner)
 
     def get_statement(self, uow: UnitOfWork, name: StatementName) -> RecordedStatement:
         """Returns a recorded statement."""
@@ -179,6 +253,21 @@ class CustodianService:
         connections = uow.connections.get_many(names)
         for name in sorted(names):
             require_connection(connections.get(name), name).require_active()
+
+    def _audit(self, uow: UnitOfWork, resource: str, before: str, after: str, owner: str) -> None:
+        record_change(uow, self._clock.now_ms(), resource, before, after, owner)
+
+    def _post_audited(self, uow: UnitOfWork, transfers: Sequence[Transfer], owner: str) -> Posting:
+        """Posts transfers and appends one audit record per newly posted one (a retry adds none)."""
+        posting = self._post(uow, transfers)
+        for transfer in posting.transfers:
+            amount = self._assets.format(transfer.asset, transfer.amount_units)
+            description = (
+                f"{transfer.kind.value} {amount} {transfer.asset} "
+                f"{transfer.from_account} -> {transfer.to_account}"
+            )
+            self._audit(uow, transfer.id, CREATED_FROM, description, owner)
+        return posting
 
     def _post(self, uow: UnitOfWork, transfers: Sequence[Transfer]) -> Posting:
         """Posts linked transfers: skips those posted before, refuses conflicts and overdrafts."""

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Protocol
 
 from custodian_sim.service_layer.ports import (
+    AuditRepository,
     ConnectionRepository,
     ExchangeKeyRepository,
     LedgerRepository,
     PartyRepository,
     StatementRepository,
+)
+from custodian_sim.service_layer.withdrawal_ports import (
+    WhitelistAddressRepository,
+    WithdrawalPolicyRepository,
+    WithdrawalRepository,
 )
 
 
@@ -44,4 +50,24 @@ class UnitOfWork(Protocol):
     @property
     def statements(self) -> StatementRepository:
         """Verified statements."""
+        ...
+
+    @property
+    def audit(self) -> AuditRepository:
+        """The append-only audit log."""
+        ...
+
+    @property
+    def whitelist_addresses(self) -> WhitelistAddressRepository:
+        """Whitelisted withdrawal addresses."""
+        ...
+
+    @property
+    def withdrawal_policies(self) -> WithdrawalPolicyRepository:
+        """Withdrawal approval policies."""
+        ...
+
+    @property
+    def withdrawals(self) -> WithdrawalRepository:
+        """Withdrawals."""
         ...

@@ -31,6 +31,12 @@ class GrpcCustodian:
             ),
         )
 
+    def activate_connection(self, request_id: str, connection: str) -> None:
+        self._caller.call(
+            self._settlement.ActivateConnection,
+            custodian_pb2.ActivateConnectionRequest(request_id=request_id, name=connection),
+        )
+
     def lock_allocation(
         self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
     ) -> None:

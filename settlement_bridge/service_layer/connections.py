@@ -38,7 +38,12 @@ class ConnectionService:
         self._clock = clock
 
     def create(self, connection: ConnectionName, receipt: ConnectionReceipt | None = None) -> Connection:
-        """Opens the connection at both venues (each call idempotent), then records it."""
+        """Opens the connection at both venues (each call idempotent), then records it.
+
+        The custodian creates the connection PENDING; the bridge activates it only after the
+        exchange has opened the account that mirrors it, so nothing can be locked for an
+        exchange that cannot credit it.
+        """
         exchange = self._venues.exchange(connection.exchange_id)
         with self._unit_of_work.transaction() as transaction:
             existing = transaction.connections.get(connection)
@@ -51,6 +56,10 @@ class ConnectionService:
                     request_id, connection.client_name, connection.exchange_name
                 )
                 exchange.create_connection(request_id, connection.name)
+                # A request id of its own: the custodian refuses one id reused for another method.
+                self._venues.custodian.activate_connection(
+                    derived_request_id(f"{connection.name}/activate"), connection.name
+                )
             except VenueRefusedError as refusal:
                 raise refusal_error(refusal) from refusal
             except VenueUnavailableError as failure:

@@ -65,7 +65,11 @@ class CustodianPort(Protocol):
     """The custodian's settlement operations, as the bridge uses them."""
 
     def create_connection(self, request_id: str, client_name: str, exchange_name: str) -> None:
-        """Opens (or finds) the connection of a client to an exchange."""
+        """Opens (or finds) the connection of a client to an exchange; the custodian creates it PENDING."""
+        ...
+
+    def activate_connection(self, request_id: str, connection: str) -> None:
+        """Activates a PENDING connection once the exchange has opened its account; ACTIVE is a no-op."""
         ...
 
     def lock_allocation(

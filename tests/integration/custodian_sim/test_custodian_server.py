@@ -92,7 +92,7 @@ def refused(call: Callable[[], Any]) -> RemoteError:
 
 
 def create_world(custodian: Custodian) -> None:
-    """Two clients with custody deposits, a funded exchange with its key, acme connected to it."""
+    """Two clients with custody deposits, a funded exchange with its key, acme connected to it (ACTIVE)."""
     admin = bearer(ADMIN)
     for name, kind in (
         ("clients/acme", custodian_pb2.PARTY_KIND_CLIENT),
@@ -126,6 +126,10 @@ def create_world(custodian: Custodian) -> None:
         )
     custodian.settlement.CreateConnection(
         custodian_pb2.CreateConnectionRequest(request_id="connect-acme", client="clients/acme", exchange=OKX),
+        metadata=bearer(BRIDGE),
+    )
+    custodian.settlement.ActivateConnection(
+        custodian_pb2.ActivateConnectionRequest(request_id="activate-acme", name=ACME_CONNECTION),
         metadata=bearer(BRIDGE),
     )
 
@@ -201,7 +205,7 @@ def test_a_signed_statement_settles_inside_custody_and_executing_again_changes_n
     assert fetched.statement == executed.statement
 
 
-def test_a_wrong_signature_is_refused_and_nothing_is_written(custodian: Custodian) -> None:
+def test_a_wrong_signature_is_refused_and_only_its_audit_record_is_written(custodian: Custodian) -> None:
     create_world(custodian)
     allocate(custodian)
     content = statement_content(OKX, 1, BUY_ONE_BTC)
@@ -218,7 +222,9 @@ def test_a_wrong_signature_is_refused_and_nothing_is_written(custodian: Custodia
     assert (error.code, error.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "STATEMENT_SIGNATURE_INVALID")
     assert error.field_violations == ("statement.signature",)
     assert error.domain == "custodian.oes-sandbox.local"
-    assert custodian.row_counts() == rows_before
+    rows_after = custodian.row_counts()
+    assert rows_after.pop("audit_records") == rows_before.pop("audit_records") + 1
+    assert rows_after == rows_before
 
 
 BAD_AMOUNTS = ["-1", "abc", "", "1.123456789"]

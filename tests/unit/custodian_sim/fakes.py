@@ -6,12 +6,14 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.connections import Connection
 from custodian_sim.domain.ledger import BalanceKey, Transfer
 from custodian_sim.domain.names import ConnectionName, account_owner
 from custodian_sim.domain.parties import ExchangeKey, Party
+from custodian_sim.domain.reserves import OwnerTotal
 from custodian_sim.domain.statements import RecordedStatement, StatementState
-from custodian_sim.service_layer.ports import Balance
+from custodian_sim.service_layer.ports import Balance, PostedTransfer, TransferQuery
 
 
 @dataclass
@@ -24,6 +26,7 @@ class FakeState:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     balances: dict[BalanceKey, int] = field(default_factory=dict)
     statements: dict[str, RecordedStatement] = field(default_factory=dict)
+    audit_records: list[AuditRecord] = field(default_factory=list)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -33,6 +36,7 @@ class FakeState:
             dict(self.transfers),
             dict(self.balances),
             dict(self.statements),
+            list(self.audit_records),
         )
 
 
@@ -73,6 +77,20 @@ class FakeConnectionRepository:
         assert connection.name not in self._state.connections
         self._state.connections[connection.name] = connection
 
+    def update(self, connection: Connection) -> None:
+        assert connection.name in self._state.connections
+        self._state.connections[connection.name] = connection
+
+    def list_for_party(self, party: str) -> list[Connection]:
+        return sorted(
+            (
+                connection
+                for connection in self._state.connections.values()
+                if party in (connection.name.client, connection.name.exchange)
+            ),
+            key=lambda connection: connection.name.name,
+        )
+
 
 class FakeLedgerRepository:
     def __init__(self, state: FakeState) -> None:
@@ -96,6 +114,32 @@ class FakeLedgerRepository:
             for (account, asset), units in sorted(self._state.balances.items())
             if account_owner(account) == owner
         ]
+
+    def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
+        # Transfers are kept in posting order, so a transfer's sequence is its position from 1.
+        found: list[PostedTransfer] = []
+        for sequence, transfer in enumerate(self._state.transfers.values(), start=1):
+            accounts = (transfer.from_account, transfer.to_account)
+            if (
+                sequence > query.after_sequence
+                and (
+                    query.account in accounts
+                    if query.account is not None
+                    else query.owner in map(account_owner, accounts)
+                )
+                and query.asset in (None, transfer.asset)
+                and (query.start_time_ms is None or transfer.create_time_ms >= query.start_time_ms)
+                and (query.end_time_ms is None or transfer.create_time_ms < query.end_time_ms)
+            ):
+                found.append(PostedTransfer(sequence, transfer))
+        return found[:limit]
+
+    def owner_totals(self) -> list[OwnerTotal]:
+        totals: dict[tuple[str, str], int] = {}
+        for (account, asset), units in self._state.balances.items():
+            key = (account_owner(account), asset)
+            totals[key] = totals.get(key, 0) + units
+        return [OwnerTotal(owner, asset, units) for (owner, asset), units in sorted(totals.items())]
 
 
 class FakeStatementRepository:
@@ -126,6 +170,24 @@ class FakeStatementRepository:
         self._state.statements[recorded.name] = recorded
 
 
+class FakeAuditRepository:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def append(self, record: AuditRecord) -> AuditRecord:
+        appended = record.with_sequence(len(self._state.audit_records) + 1)
+        self._state.audit_records.append(appended)
+        return appended
+
+    def list_after(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:
+        found = [
+            record
+            for record in self._state.audit_records
+            if record.sequence > after_sequence and (owner is None or record.owner == owner)
+        ]
+        return found[:limit]
+
+
 class FakeUnitOfWork:
     def __init__(self, state: FakeState) -> None:
         self.parties = FakePartyRepository(state)
@@ -133,6 +195,7 @@ class FakeUnitOfWork:
         self.connections = FakeConnectionRepository(state)
         self.ledger = FakeLedgerRepository(state)
         self.statements = FakeStatementRepository(state)
+        self.audit = FakeAuditRepository(state)
 
 
 class FakeStore:

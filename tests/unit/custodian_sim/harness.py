@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from custodian_sim.adapters.signature_verifier import Ed25519SignatureVerifier
+from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import PartyKind
-from custodian_sim.domain.statements import RecordedStatement, parse_statement
+from custodian_sim.domain.statements import RecordedStatement, SignedStatement, parse_statement
+from custodian_sim.service_layer.audit import run_recording_refusal
 from custodian_sim.service_layer.commands import (
     AllocationResult,
     CreateParty,
@@ -19,6 +21,7 @@ from custodian_sim.service_layer.commands import (
 from custodian_sim.service_layer.services import CustodianService
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import SimulatedClock
+from service_kit.errors import ServiceError
 from service_kit.money import AssetScales
 from service_kit.statement import StatementContent
 from tests.unit.custodian_sim.statement_factory import exchange_public_key, signed
@@ -28,6 +31,7 @@ ASSETS = AssetScales({"BTC": 8, "USDT": 6})
 START_MS = 1_767_225_600_000
 
 ResultT = TypeVar("ResultT")
+AUDIT_PAGE_SIZE = 1000
 
 
 class Harness:
@@ -42,6 +46,27 @@ class Harness:
         with self.store.unit_of_work() as uow:
             return work(self.service, uow)
 
+    def run_work(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+        with self.store.unit_of_work() as uow:
+            return work(uow)
+
+    def run_statement_use_case(
+        self, statement: SignedStatement, work: Callable[[UnitOfWork], RecordedStatement]
+    ) -> RecordedStatement:
+        """Runs a statement use case as the servicer does: a refusal leaves its own audit record."""
+
+        def record_refusal(uow: UnitOfWork, error: ServiceError) -> None:
+            self.service.record_statement_refusal(uow, statement.statement_name, error.reason)
+
+        return run_recording_refusal(self.run_work, self.run_work, work, record_refusal)
+
+    def audit_records(self) -> list[AuditRecord]:
+        records: list[AuditRecord] = []
+        with self.store.unit_of_work() as uow:
+            while page := uow.audit.list_after(records[-1].sequence if records else 0, AUDIT_PAGE_SIZE, None):
+                records += page
+        return records
+
     def create_party(self, name: str) -> None:
         kind = PartyKind.CLIENT if name.startswith("clients/") else PartyKind.EXCHANGE
         self.run(lambda service, uow: service.create_party(uow, CreateParty(name, kind, name)))
@@ -54,9 +79,12 @@ class Harness:
         command = SimulateDeposit(deposit_id, owner, asset, amount_units)
         self.run(lambda service, uow: service.simulate_deposit(uow, command))
 
-    def connect(self, client_id: str, exchange_id: str) -> ConnectionName:
+    def connect(self, client_id: str, exchange_id: str, activate: bool = True) -> ConnectionName:
+        """Creates the connection (PENDING) and, unless told not to, activates it as the bridge does."""
         name = ConnectionName(client_id, exchange_id)
         self.run(lambda service, uow: service.create_connection(uow, name))
+        if activate:
+            self.run(lambda service, uow: service.activate_connection(uow, name))
         return name
 
     def lock(
@@ -68,11 +96,15 @@ class Harness:
     def submit(self, content: StatementContent, signature: bytes | None = None) -> RecordedStatement:
         content, good_signature = signed(content)
         statement = parse_statement(content, signature or good_signature, ASSETS)
-        return self.run(lambda service, uow: service.submit_statement(uow, statement))
+        return self.run_statement_use_case(
+            statement, lambda uow: self.service.submit_statement(uow, statement)
+        )
 
     def execute(self, content: StatementContent) -> RecordedStatement:
         statement = parse_statement(*signed(content), ASSETS)
-        return self.run(lambda service, uow: service.execute_statement(uow, statement.statement_name))
+        return self.run_statement_use_case(
+            statement, lambda uow: self.service.execute_statement(uow, statement.statement_name)
+        )
 
     def balance(self, account: str, asset: str) -> int:
         return self.store.snapshot()[0].get((account, asset), 0)

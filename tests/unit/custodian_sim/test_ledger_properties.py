@@ -1,4 +1,10 @@
-"""Property: random deposits, locks, unlocks and statements keep the ledger balanced and exactly-once."""
+"""Property: random deposits, locks, unlocks and statements keep the ledger balanced and exactly-once.
+
+After every step the ledger sums to zero per asset, the proof of reserves balances, no
+allocation is negative, no transfer id appears twice, and every refused statement (forged,
+replayed nonce, changed content, out of sequence, over-claiming) left no transfer and exactly
+one audit record.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,12 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from custodian_sim.domain.audit import REFUSED_PREFIX
 from custodian_sim.domain.ledger import may_go_negative
-from custodian_sim.domain.names import ConnectionName
+from custodian_sim.domain.names import WORLD_OWNER, ConnectionName
 from custodian_sim.domain.statements import StatementState
 from custodian_sim.service_layer.commands import UnlockAllocation
+from custodian_sim.service_layer.ports import TransferQuery
 from service_kit.errors import ServiceError
 from service_kit.statement import StatementContent
 from tests.unit.custodian_sim.harness import ASSETS, Harness
@@ -38,6 +46,7 @@ entries = st.dictionaries(
 rarely = st.integers(min_value=0, max_value=4).map(lambda number: number == 0)
 
 Operation = Callable[[], object]
+JOURNAL_PAGE_SIZE = 1000
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -52,6 +61,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.last_trade_sequence = 0
         self.pending: StatementContent | None = None
         self.used_nonces: list[str] = []
+        self.accepted: dict[int, StatementContent] = {}
 
     def make_store(self) -> Store:
         return FakeStoreWithSnapshot()
@@ -93,10 +103,24 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.harness.store.snapshot() == before, "a refused operation changed the ledger"
             return False
         after = self.harness.store.snapshot()
+        audit_count = len(self.harness.audit_records())
         operation()
         assert self.harness.store.snapshot() == after, "re-applying an operation id changed the ledger"
+        assert len(self.harness.audit_records()) == audit_count, "a retry appended an audit record"
         self.succeeded.append(operation)
         return True
+
+    def submit(self, content: StatementContent, signature: bytes | None) -> bool:
+        """Submits a statement; a refusal must leave exactly one audit record naming it."""
+        audit_count = len(self.harness.audit_records())
+        accepted = self.apply(lambda: self.harness.submit(content, signature))
+        if not accepted:
+            records = self.harness.audit_records()
+            assert len(records) == audit_count + 1, "a refused statement left no (or several) records"
+            assert records[-1].resource == content.name
+            assert records[-1].after.startswith(REFUSED_PREFIX), records[-1]
+            event(f"refused: {records[-1].after}")
+        return accepted
 
     @rule(
         owner=st.sampled_from(OWNERS),
@@ -148,7 +172,7 @@ class LedgerMachine(RuleBasedStateMachine):
             nonce=self.used_nonces[0] if replay_nonce and self.used_nonces else None,
         )
         signature = exchange_private_key(OKX, seed=7).sign(content.canonical_bytes()) if forged else None
-        accepted = self.apply(lambda: self.harness.submit(content, signature))
+        accepted = self.submit(content, signature)
         assert not (accepted and (forged or (replay_nonce and self.used_nonces)))
         event(f"statement accepted: {accepted}")
         if accepted:
@@ -156,6 +180,28 @@ class LedgerMachine(RuleBasedStateMachine):
             self.last_trade_sequence = content.last_trade_sequence
             self.pending = content
             self.used_nonces.append(content.nonce)
+            self.accepted[number] = content
+
+    @precondition(lambda self: self.accepted)
+    @rule(data=st.data(), statement_entries=entries)
+    def change_a_known_statement(
+        self, data: st.DataObject, statement_entries: dict[tuple[str, str], int]
+    ) -> None:
+        """Resubmits a recorded statement's name with other content, validly signed: always refused."""
+        number = data.draw(st.sampled_from(sorted(self.accepted)))
+        known = self.accepted[number]
+        changed = statement_content(
+            OKX,
+            number,
+            [
+                (ConnectionName(client_id, "okx-sim").name, asset, ASSETS.format(asset, units))
+                for (client_id, asset), units in statement_entries.items()
+            ],
+            first_trade_sequence=known.first_trade_sequence,
+            last_trade_sequence=known.last_trade_sequence + 1,
+            nonce=known.nonce,
+        )
+        assert not self.submit(changed, None)
 
     @precondition(lambda self: self.pending is not None)
     @rule()
@@ -184,6 +230,37 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def ledger_is_balanced_and_only_the_chain_is_negative(self) -> None:
         check_ledger(self.harness.store.snapshot())
+
+    @invariant()
+    def reserves_balance_and_no_allocation_is_negative(self) -> None:
+        report = self.harness.run(lambda service, uow: service.proof_of_reserves(uow))
+        for reserves in report.reserves:
+            assert reserves.difference_units == 0, reserves
+            assert reserves.held_on_chain_units == -self.harness.balance("world/chain", reserves.asset)
+        balances = self.harness.store.snapshot()[0]
+        for (account, asset), units in balances.items():
+            if account.endswith("/allocated"):
+                assert units >= 0, f"{account} {asset} is {units}"
+
+    @invariant()
+    def no_transfer_id_appears_twice_in_the_journal(self) -> None:
+        # Read through the journal itself, which lists rows, not a dict keyed by id.
+        ids_by_sequence: dict[int, str] = {}
+        for owner in (*OWNERS, WORLD_OWNER):
+            after_sequence = 0
+            for _ in range(100):
+                query = TransferQuery(owner, None, None, None, None, after_sequence)
+                found = self.harness.run(
+                    lambda service, uow, query=query: service.list_transfers(uow, query, JOURNAL_PAGE_SIZE)
+                )
+                for posted in found.transfers:
+                    ids_by_sequence[posted.sequence] = posted.transfer.id
+                if found.next_after_sequence is None:
+                    break
+                after_sequence = found.next_after_sequence
+        ids = list(ids_by_sequence.values())
+        assert len(ids) == len(set(ids)), "a transfer id was posted twice"
+        assert set(ids) == set(self.harness.store.snapshot()[1])
 
 
 def check_ledger(snapshot: Snapshot) -> None:

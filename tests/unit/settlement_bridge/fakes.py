@@ -61,6 +61,8 @@ class FakeCustodian:
         self.calls: list[str] = []
         self.faults = Faults()
         self.connections: set[tuple[str, str]] = set()
+        # Connection names the bridge has activated; only these accept locks, as at the custodian.
+        self.active_connections: set[str] = set()
         self._locks: set[str] = set()
         self._unlocks: set[str] = set()
         self.submitted: dict[str, IssuedStatement] = {}
@@ -74,12 +76,20 @@ class FakeCustodian:
         self._enter("create_connection")
         self.connections.add((client_name, exchange_name))
 
+    def activate_connection(self, request_id: str, connection: str) -> None:
+        self._enter("activate_connection")
+        name = parse_connection_name(connection, "connection")
+        assert (name.client_name, name.exchange_name) in self.connections, f"{connection} was never created"
+        self.active_connections.add(connection)
+
     def lock_allocation(
         self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
     ) -> None:
         self._enter("lock_allocation")
         if allocation_id in self._locks:
             return
+        if connection not in self.active_connections:
+            raise refused(self.venue, "CONNECTION_NOT_ACTIVE")
         client = parse_connection_name(connection, "connection").client_name
         if self.balances[(f"{client}/available", asset)] < amount_units:
             raise refused(self.venue, "INSUFFICIENT_BALANCE")

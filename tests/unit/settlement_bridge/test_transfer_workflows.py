@@ -27,6 +27,35 @@ def test_connection_is_opened_at_both_venues_once(bridge: Bridge) -> None:
     assert bridge.rows("connections") == 1
 
 
+def test_the_custodian_activates_the_connection_only_after_the_exchange_opened_its_account(
+    bridge: Bridge,
+) -> None:
+    globex = ConnectionName("globex", "okx-sim")
+    bridge.custodian.calls.clear()
+    bridge.exchange.calls.clear()
+
+    bridge.connections.create(globex)
+
+    assert bridge.custodian.calls == ["create_connection", "activate_connection"]
+    assert bridge.exchange.calls == ["create_connection"]
+    assert bridge.custodian.active_connections == {ACME.name, globex.name}
+
+
+def test_a_failed_activation_records_nothing_and_the_retry_activates(bridge: Bridge) -> None:
+    globex = ConnectionName("globex", "okx-sim")
+    bridge.custodian.faults.add("activate_connection", unavailable("custodian"))
+
+    with pytest.raises(ServiceError) as raised:
+        bridge.connections.create(globex)
+
+    assert raised.value.code is ErrorCode.UNAVAILABLE
+    assert globex.name not in bridge.custodian.active_connections
+    assert bridge.rows("connections") == 1
+    bridge.connections.create(globex)
+    assert globex.name in bridge.custodian.active_connections
+    assert bridge.rows("connections") == 2
+
+
 def test_connection_to_an_exchange_the_bridge_does_not_serve_is_not_found(bridge: Bridge) -> None:
     with pytest.raises(ServiceError) as raised:
         bridge.connections.create(ConnectionName("acme", "binance-sim"))

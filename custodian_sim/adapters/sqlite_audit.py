@@ -1,0 +1,92 @@
+"""The audit log in SQLite, and the signal that wakes audit streams when new records commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+from custodian_sim.domain.audit import AuditRecord
+
+AUDIT_RECORDS_PER_QUERY_MAX = 1000
+
+_AUDIT_COLUMNS = "sequence, record_time_ms, principal, request_id, method, resource, before, after, owner"
+
+
+def _record_from_row(row: Sequence[Any]) -> AuditRecord:
+    return AuditRecord(*row)
+
+
+class SqliteAuditRepository:
+    """Audit records in `audit_records`; the table refuses updates, so history is never edited."""
+
+    def __init__(self, database: sqlite_utils.Database) -> None:
+        self._database = database
+        self.appended_count = 0
+
+    def append(self, record: AuditRecord) -> AuditRecord:
+        """Appends a record; the INTEGER PRIMARY KEY gives it the next sequence (max + 1, no gaps)."""
+        cursor = self._database.execute(
+            "INSERT INTO audit_records (record_time_ms, principal, request_id, method, resource, before, "
+            "after, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.record_time_ms,
+                record.principal,
+                record.request_id,
+                record.method,
+                record.resource,
+                record.before,
+                record.after,
+                record.owner,
+            ),
+        )
+        sequence = cursor.lastrowid
+        assert sequence is not None
+        self.appended_count += 1
+        return record.with_sequence(sequence)
+
+    def list_after(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:
+        """Up to `limit` records after `after_sequence`, oldest first; only `owner`'s unless None."""
+        assert 0 < limit <= AUDIT_RECORDS_PER_QUERY_MAX, limit
+        if owner is None:
+            rows = self._database.execute(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                (after_sequence, limit),
+            ).fetchall()
+        else:
+            rows = self._database.execute(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_records WHERE owner = ? AND sequence > ? "
+                "ORDER BY sequence LIMIT ?",
+                (owner, after_sequence, limit),
+            ).fetchall()
+        return [_record_from_row(row) for row in rows]
+
+
+class AuditCommitSignal:
+    """Wakes the readers of the audit log after a commit that appended records.
+
+    A reader notes the generation before it reads, and waits only while the generation is
+    unchanged, so a commit between its read and its wait is never missed.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation = 0
+
+    def generation(self) -> int:
+        """A number that changes after every commit that appended audit records."""
+        with self._condition:
+            return self._generation
+
+    def notify_committed(self) -> None:
+        """Called after a commit that appended audit records."""
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait_for_commit(self, seen_generation: int, timeout_s: float) -> bool:
+        """Waits until a commit after `seen_generation`, or the timeout; returns whether one came."""
+        with self._condition:
+            return self._condition.wait_for(lambda: self._generation != seen_generation, timeout_s)
