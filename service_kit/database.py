@@ -24,6 +24,10 @@ class Database:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        # Writers of this process queue on a lock rather than on SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and turned 8 concurrent writers' p99 into
+        # 130 ms; the busy timeout still guards against writers in other processes.
+        self._write_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate(migrations)
 
@@ -49,13 +53,14 @@ class Database:
         """Runs the block as one write transaction: all of it commits, or none of it."""
         database = self.connection()
         assert not database.conn.in_transaction, "units of work do not nest"
-        database.execute("BEGIN IMMEDIATE")
-        try:
-            yield database
-        except BaseException:
-            database.rollback()
-            raise
-        database.commit()
+        with self._write_lock:
+            database.execute("BEGIN IMMEDIATE")
+            try:
+                yield database
+            except BaseException:
+                database.rollback()
+                raise
+            database.commit()
 
     def delete_everything(self) -> None:
         """Empties every table in one transaction (the control service's Reset)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from custodian_sim.adapters.sqlite_allocations import ALLOCATIONS_SCHEMA
+from custodian_sim.adapters.sqlite_settlement import SETTLEMENT_OUTCOMES_SCHEMA
 from custodian_sim.adapters.sqlite_withdrawals import WITHDRAWALS_SCHEMA
 from service_kit import idempotency
 
@@ -137,4 +139,6 @@ MIGRATIONS: tuple[str, ...] = (
     AUDIT_SCHEMA,
     CONNECTION_PENDING_SCHEMA,
     WITHDRAWALS_SCHEMA,
+    ALLOCATIONS_SCHEMA,
+    SETTLEMENT_OUTCOMES_SCHEMA,
 )

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from custodian_sim.adapters.sqlite_settlement import read_outcomes, write_outcomes
 from custodian_sim.domain.connections import Connection, ConnectionState
 from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
 from custodian_sim.domain.names import WORLD_CHAIN_ACCOUNT, WORLD_OWNER, ConnectionName, account_owner
@@ -178,9 +179,12 @@ class SqliteLedgerRepository:
         for batch in _batches(sorted(set(keys))):
             pairs = ", ".join("(?, ?)" for _ in batch)
             parameters = [value for key in batch for value in key]
+            # Driving the join from the keys makes SQLite look each one up by primary key; a
+            # row-value IN (VALUES ...) scanned the whole table for every call.
             rows = self._database.execute(
-                "SELECT account, asset, balance_units FROM balances "
-                f"WHERE (account, asset) IN (VALUES {pairs})",
+                "SELECT balances.account, balances.asset, balances.balance_units "
+                f"FROM (VALUES {pairs}) AS wanted "
+                "JOIN balances ON balances.account = wanted.column1 AND balances.asset = wanted.column2",
                 parameters,
             ).fetchall()
             for account, asset, balance_units in rows:
@@ -276,7 +280,7 @@ def content_from_canonical(text: str) -> StatementContent:
     )
 
 
-_STATEMENT_COLUMNS = "name, content, signature, state, submit_time_ms, execute_time_ms"
+_STATEMENT_COLUMNS = "name, content, signature, state, submit_time_ms, execute_time_ms, top_up_deadline_ms"
 
 
 class SqliteStatementRepository:
@@ -301,6 +305,16 @@ class SqliteStatementRepository:
             (exchange, StatementState.REJECTED.value),
         ).fetchone()
         return None if row is None else self._from_row(row)
+
+    def names_in_state(self, state: StatementState, after_name: str, limit: int) -> list[str]:
+        """Up to `limit` names of statements in `state` after `after_name`, in name order."""
+        return [
+            name
+            for (name,) in self._database.execute(
+                "SELECT name FROM statements WHERE state = ? AND name > ? ORDER BY name LIMIT ?",
+                (state.value, after_name, limit),
+            ).fetchall()
+        ]
 
     def nonce_used(self, nonce: str) -> bool:
         """Whether any recorded statement carries this nonce."""
@@ -341,6 +355,7 @@ class SqliteStatementRepository:
         )
         assert cursor.rowcount == 1, f"{recorded.name} was never recorded"
         self._insert_transfer_ids(recorded, stored_count)
+        write_outcomes(self._database, recorded)
 
     def _insert_transfer_ids(self, recorded: RecordedStatement, first_position: int) -> None:
         self._database.conn.executemany(
@@ -353,7 +368,7 @@ class SqliteStatementRepository:
         )
 
     def _from_row(self, row: Sequence[Any]) -> RecordedStatement:
-        name, content_text, signature, state, submit_time_ms, execute_time_ms = row
+        name, content_text, signature, state, submit_time_ms, execute_time_ms, top_up_deadline_ms = row
         transfer_ids = tuple(
             transfer_id
             for (transfer_id,) in self._database.execute(
@@ -362,5 +377,11 @@ class SqliteStatementRepository:
         )
         statement = parse_statement(content_from_canonical(content_text), bytes(signature), self._assets)
         return RecordedStatement(
-            statement, StatementState(state), transfer_ids, submit_time_ms, execute_time_ms
+            statement,
+            StatementState(state),
+            transfer_ids,
+            submit_time_ms,
+            execute_time_ms,
+            read_outcomes(self._database, statement),
+            top_up_deadline_ms,
         )

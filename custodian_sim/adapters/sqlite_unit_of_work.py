@@ -8,6 +8,11 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from custodian_sim.adapters.sqlite_allocations import (
+    SqliteAllocationRepository,
+    SqliteExchangeDefaultRepository,
+    SqliteFrozenAccountRepository,
+)
 from custodian_sim.adapters.sqlite_audit import AuditCommitSignal, SqliteAuditRepository
 from custodian_sim.adapters.sqlite_repositories import (
     SqliteConnectionRepository,
@@ -16,6 +21,7 @@ from custodian_sim.adapters.sqlite_repositories import (
     SqlitePartyRepository,
     SqliteStatementRepository,
 )
+from custodian_sim.adapters.sqlite_settlement import SqliteClaimRepository
 from custodian_sim.adapters.sqlite_withdrawals import (
     SqliteWhitelistAddressRepository,
     SqliteWithdrawalPolicyRepository,
@@ -40,9 +46,13 @@ class SqliteUnitOfWork:
         self._ledger = SqliteLedgerRepository(transaction)
         self._statements = SqliteStatementRepository(transaction, assets)
         self._audit = SqliteAuditRepository(transaction)
+        self._claims = SqliteClaimRepository(transaction)
         self._whitelist_addresses = SqliteWhitelistAddressRepository(transaction)
         self._withdrawal_policies = SqliteWithdrawalPolicyRepository(transaction)
         self._withdrawals = SqliteWithdrawalRepository(transaction)
+        self._allocations = SqliteAllocationRepository(transaction)
+        self._frozen_accounts = SqliteFrozenAccountRepository(transaction)
+        self._exchange_defaults = SqliteExchangeDefaultRepository(transaction)
 
     @property
     def parties(self) -> SqlitePartyRepository:
@@ -75,6 +85,11 @@ class SqliteUnitOfWork:
         return self._audit
 
     @property
+    def claims(self) -> SqliteClaimRepository:
+        """Claims left by statement entries that could not settle."""
+        return self._claims
+
+    @property
     def whitelist_addresses(self) -> SqliteWhitelistAddressRepository:
         """Whitelisted withdrawal addresses."""
         return self._whitelist_addresses
@@ -88,6 +103,21 @@ class SqliteUnitOfWork:
     def withdrawals(self) -> SqliteWithdrawalRepository:
         """Withdrawals."""
         return self._withdrawals
+
+    @property
+    def allocations(self) -> SqliteAllocationRepository:
+        """Allocations and their lifecycle."""
+        return self._allocations
+
+    @property
+    def frozen_accounts(self) -> SqliteFrozenAccountRepository:
+        """Accounts frozen by exchange defaults."""
+        return self._frozen_accounts
+
+    @property
+    def exchange_defaults(self) -> SqliteExchangeDefaultRepository:
+        """The outcome of each exchange's default procedure."""
+        return self._exchange_defaults
 
 
 @contextmanager

@@ -32,6 +32,10 @@ class TransferKind(enum.Enum):
     WITHDRAWAL_RESERVE = "WITHDRAWAL_RESERVE"
     WITHDRAWAL_CONFIRM = "WITHDRAWAL_CONFIRM"
     WITHDRAWAL_CANCEL = "WITHDRAWAL_CANCEL"
+    # A RESERVED allocation compensated by ReleaseAllocation.
+    ALLOCATION_RELEASE = "ALLOCATION_RELEASE"
+    # An allocated balance returned to the client by the exchange default procedure.
+    DEFAULT_RELEASE = "DEFAULT_RELEASE"
 
 
 @dataclass(frozen=True)

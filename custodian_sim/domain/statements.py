@@ -1,19 +1,17 @@
-"""Settlement statements: what makes one acceptable, its continuity, and the transfers that execute it."""
+"""Settlement statements: what makes one acceptable, its continuity, and the record the custodian keeps."""
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cached_property
 
-from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
+from custodian_sim.domain.entry_outcomes import EntryOutcome
 from custodian_sim.domain.names import (
     ConnectionName,
     StatementName,
-    allocated_account,
     parse_exchange_name,
-    settlement_account,
 )
 from service_kit.errors import ServiceError, already_exists, failed_precondition, invalid_argument, not_found
 from service_kit.money import AssetScales, parse_units
@@ -32,8 +30,6 @@ STATEMENT_OUT_OF_SEQUENCE = "STATEMENT_OUT_OF_SEQUENCE"
 STATEMENT_IN_FLIGHT = "STATEMENT_IN_FLIGHT"
 NONCE_REUSED = "NONCE_REUSED"
 EXCHANGE_KEY_NOT_REGISTERED = "EXCHANGE_KEY_NOT_REGISTERED"
-LOSS_EXCEEDS_ALLOCATION = "LOSS_EXCEEDS_ALLOCATION"
-INSUFFICIENT_SETTLEMENT_FUNDS = "INSUFFICIENT_SETTLEMENT_FUNDS"
 
 
 class StatementState(enum.Enum):
@@ -42,6 +38,26 @@ class StatementState(enum.Enum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     REJECTED = "REJECTED"
+    # The exchange's settlement account cannot pay the gains; nothing moved yet.
+    AWAITING_TOP_UP = "AWAITING_TOP_UP"
+    PARTIALLY_SUCCEEDED = "PARTIALLY_SUCCEEDED"
+    FAILED = "FAILED"
+    # Executed while every entry is held in dispute.
+    DISPUTED = "DISPUTED"
+
+
+# Verified but not executed: the statement's entries may still move allocations, so the next
+# statement waits (and, for the allocation rules, a settlement is in flight).
+IN_FLIGHT_STATES = frozenset({StatementState.PENDING, StatementState.AWAITING_TOP_UP})
+# Executed: every entry settled, failed or is held; executing again changes nothing.
+EXECUTED_STATES = frozenset(
+    {
+        StatementState.SUCCEEDED,
+        StatementState.PARTIALLY_SUCCEEDED,
+        StatementState.FAILED,
+        StatementState.DISPUTED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -157,18 +173,28 @@ class RecordedStatement:
     transfer_ids: tuple[str, ...]
     submit_time_ms: int
     execute_time_ms: int | None = None
+    # Empty while every entry is pending; otherwise one outcome per entry, in entry order.
+    outcomes: tuple[EntryOutcome, ...] = ()
+    # Set when execution first found the gains unpaid: when what can settle settles.
+    top_up_deadline_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        assert not self.outcomes or len(self.outcomes) == len(self.statement.entries), self.name
 
     @property
     def name(self) -> str:
         """The statement's resource name."""
         return self.statement.name
 
-    def executed(self, transfer_ids: tuple[str, ...], execute_time_ms: int) -> RecordedStatement:
-        """The statement once every entry has been applied."""
-        assert self.state is StatementState.PENDING, f"{self.name} is {self.state.value}"
-        return replace(
-            self, state=StatementState.SUCCEEDED, transfer_ids=transfer_ids, execute_time_ms=execute_time_ms
-        )
+    def entry_outcomes(self) -> tuple[EntryOutcome, ...]:
+        """One outcome per entry, in entry order; PENDING for every entry before anything happened."""
+        return self.outcomes or self._pending_outcomes
+
+    @cached_property
+    def _pending_outcomes(self) -> tuple[EntryOutcome, ...]:
+        # Built once per record: a statement may carry 100,000 entries.
+        entries = self.statement.entries
+        return tuple(EntryOutcome(entry.connection, entry.asset, entry.amount_units) for entry in entries)
 
 
 def require_statement(recorded: RecordedStatement | None, name: str) -> RecordedStatement:
@@ -249,7 +275,7 @@ def check_continuity(statement: SignedStatement, previous: RecordedStatement | N
             statement=statement.name,
             expected_previous_statement=expected_previous,
         )
-    if previous is not None and previous.state is StatementState.PENDING:
+    if previous is not None and previous.state in IN_FLIGHT_STATES:
         # The loss bound of the new statement is only meaningful once the previous one moved
         # the allocations; two pending statements could take the same units twice.
         raise failed_precondition(
@@ -260,108 +286,6 @@ def check_continuity(statement: SignedStatement, previous: RecordedStatement | N
         )
 
 
-def execution_balance_keys(statement: SignedStatement) -> set[BalanceKey]:
-    """Every balance that verifying or executing the statement reads."""
-    settlement = settlement_account(statement.statement_name.exchange_id)
-    keys: set[BalanceKey] = set()
-    for entry in statement.entries:
-        keys.add((allocated_account(entry.connection), entry.asset))
-        keys.add((settlement, entry.asset))
-    return keys
-
-
-def check_loss_bound(
-    statement: SignedStatement, balances: Mapping[BalanceKey, int], assets: AssetScales
-) -> None:
-    """A settlement never takes more from a client than its allocation (the whole statement, for now)."""
-    for entry in statement.entries:
-        if entry.amount_units >= 0:
-            continue
-        account = allocated_account(entry.connection)
-        allocated_units = balances.get((account, entry.asset), 0)
-        if -entry.amount_units > allocated_units:
-            raise failed_precondition(
-                LOSS_EXCEEDS_ALLOCATION,
-                f"{statement.name} takes {assets.format(entry.asset, -entry.amount_units)} {entry.asset} "
-                f"from {entry.connection.name}, which has only "
-                f"{assets.format(entry.asset, allocated_units)} {entry.asset} allocated",
-                statement=statement.name,
-                connection=entry.connection.name,
-                asset=entry.asset,
-                allocated=assets.format(entry.asset, allocated_units),
-                loss=assets.format(entry.asset, -entry.amount_units),
-            )
-
-
 def settlement_transfer_id(statement_name: StatementName, connection: ConnectionName, asset: str) -> str:
     """Deterministic from the statement, connection and asset, so execution happens at most once."""
     return f"{statement_name.name}/transfers/{connection.client_id}/{asset}"
-
-
-def _sum_by_asset(entries: Iterable[StatementEntry]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for entry in entries:
-        totals[entry.asset] = totals.get(entry.asset, 0) + abs(entry.amount_units)
-    return totals
-
-
-def plan_execution(
-    statement: SignedStatement,
-    balances: Mapping[BalanceKey, int],
-    assets: AssetScales,
-    execute_time_ms: int,
-) -> tuple[Transfer, ...]:
-    """The transfers that execute a statement: every loss first, then every gain.
-
-    Losses come first because they pay into the settlement account the gains are paid out
-    of. Refuses the whole statement when a loss exceeds its allocation or the settlement
-    account cannot pay the gains.
-    """
-    check_loss_bound(statement, balances, assets)
-    exchange_id = statement.statement_name.exchange_id
-    settlement = settlement_account(exchange_id)
-    losses = [entry for entry in statement.entries if entry.amount_units < 0]
-    gains = [entry for entry in statement.entries if entry.amount_units > 0]
-    loss_totals = _sum_by_asset(losses)
-    for asset, gain_units in sorted(_sum_by_asset(gains).items()):
-        funds_units = balances.get((settlement, asset), 0) + loss_totals.get(asset, 0)
-        if gain_units > funds_units:
-            raise failed_precondition(
-                INSUFFICIENT_SETTLEMENT_FUNDS,
-                f"{settlement} can pay {assets.format(asset, funds_units)} {asset} (its balance plus "
-                f"this statement's losses), less than the {assets.format(asset, gain_units)} {asset} "
-                f"of client gains in {statement.name}; the exchange must top it up",
-                statement=statement.name,
-                account=settlement,
-                asset=asset,
-                available=assets.format(asset, funds_units),
-                required=assets.format(asset, gain_units),
-            )
-    transfers: list[Transfer] = []
-    for entry in losses:
-        transfers.append(
-            Transfer(
-                id=settlement_transfer_id(statement.statement_name, entry.connection, entry.asset),
-                from_account=allocated_account(entry.connection),
-                to_account=settlement,
-                asset=entry.asset,
-                amount_units=-entry.amount_units,
-                kind=TransferKind.SETTLEMENT_LOSS,
-                reference=statement.name,
-                create_time_ms=execute_time_ms,
-            )
-        )
-    for entry in gains:
-        transfers.append(
-            Transfer(
-                id=settlement_transfer_id(statement.statement_name, entry.connection, entry.asset),
-                from_account=settlement,
-                to_account=allocated_account(entry.connection),
-                asset=entry.asset,
-                amount_units=entry.amount_units,
-                kind=TransferKind.SETTLEMENT_GAIN,
-                reference=statement.name,
-                create_time_ms=execute_time_ms,
-            )
-        )
-    return tuple(transfers)

@@ -6,6 +6,7 @@ from google.protobuf import timestamp_pb2
 
 from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.connections import Connection, ConnectionState
+from custodian_sim.domain.entry_outcomes import EntryState
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import Party, PartyKind, check_party_fields
 from custodian_sim.domain.reserves import AssetReserves
@@ -39,6 +40,16 @@ _STATEMENT_STATES = {
     StatementState.PENDING: custodian_pb2.STATEMENT_STATE_PENDING,
     StatementState.SUCCEEDED: custodian_pb2.STATEMENT_STATE_SUCCEEDED,
     StatementState.REJECTED: custodian_pb2.STATEMENT_STATE_REJECTED,
+    StatementState.AWAITING_TOP_UP: custodian_pb2.STATEMENT_STATE_AWAITING_TOP_UP,
+    StatementState.PARTIALLY_SUCCEEDED: custodian_pb2.STATEMENT_STATE_PARTIALLY_SUCCEEDED,
+    StatementState.FAILED: custodian_pb2.STATEMENT_STATE_FAILED,
+    StatementState.DISPUTED: custodian_pb2.STATEMENT_STATE_DISPUTED,
+}
+_ENTRY_STATES = {
+    EntryState.PENDING: custodian_pb2.ENTRY_STATE_PENDING,
+    EntryState.SETTLED: custodian_pb2.ENTRY_STATE_SETTLED,
+    EntryState.FAILED: custodian_pb2.ENTRY_STATE_FAILED,
+    EntryState.DISPUTED: custodian_pb2.ENTRY_STATE_DISPUTED,
 }
 
 
@@ -157,6 +168,21 @@ def recorded_statement_message(recorded: RecordedStatement) -> custodian_pb2.Rec
     )
     if recorded.execute_time_ms is not None:
         message.execute_time.CopyFrom(to_timestamp(recorded.execute_time_ms))
+    if recorded.top_up_deadline_ms is not None:
+        message.top_up_deadline.CopyFrom(to_timestamp(recorded.top_up_deadline_ms))
+    # Each amount exactly as the exchange signed it, entry by entry.
+    signed_entries = recorded.statement.content.entries
+    message.entry_outcomes.extend(
+        custodian_pb2.EntryOutcome(
+            connection=outcome.connection.name,
+            asset=outcome.asset,
+            amount=signed.amount,
+            state=_ENTRY_STATES[outcome.state],
+            reason=outcome.reason,
+            transfer_id=outcome.transfer_id,
+        )
+        for outcome, signed in zip(recorded.entry_outcomes(), signed_entries, strict=True)
+    )
     return message
 
 

@@ -24,6 +24,7 @@ from custodian_sim.domain.names import (
 )
 from custodian_sim.domain.parties import check_public_key
 from custodian_sim.entrypoints import messages
+from custodian_sim.entrypoints.allocations import AllocationHandlers
 from custodian_sim.entrypoints.page_tokens import decode_page_token, encode_page_token, query_fingerprint
 from custodian_sim.entrypoints.policy import (
     CUSTODY_ADMIN_SERVICE_NAME,
@@ -31,11 +32,11 @@ from custodian_sim.entrypoints.policy import (
     CUSTODY_SETTLEMENT_SERVICE_NAME,
 )
 from custodian_sim.entrypoints.request_runner import RequestRunner
+from custodian_sim.entrypoints.statement_settlement import SettlementHandlers
 from custodian_sim.entrypoints.withdrawals import WithdrawalHandlers
 from custodian_sim.service_layer.audit import run_recording_refusal
 from custodian_sim.service_layer.commands import (
     AllocationResult,
-    LockAllocation,
     RegisterExchangeKey,
     SimulateDeposit,
     UnlockAllocation,
@@ -101,10 +102,17 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
         runner: RequestRunner,
         assets: AssetScales,
         withdrawals: WithdrawalHandlers,
+        statements: SettlementHandlers,
     ) -> None:
         super().__init__(service, runner, assets)
         self._withdrawals = withdrawals
+        self._statements = statements
         self._audit_streams = threading.BoundedSemaphore(AUDIT_STREAMS_MAX)
+
+    def ListClaims(
+        self, request: custodian_pb2.ListClaimsRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ListClaimsResponse:
+        return self._statements.ListClaims(request, context)
 
     def CreateWhitelistAddress(
         self, request: custodian_pb2.CreateWhitelistAddressRequest, context: grpc.ServicerContext
@@ -252,6 +260,17 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
 class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySettlementServiceServicer):
     """Connections, allocations and statements, for the bridge."""
 
+    def __init__(
+        self,
+        service: CustodianService,
+        runner: RequestRunner,
+        assets: AssetScales,
+        statements: SettlementHandlers,
+    ) -> None:
+        super().__init__(service, runner, assets)
+        self._allocations = AllocationHandlers(service, runner, assets)
+        self._statements = statements
+
     def CreateConnection(
         self, request: custodian_pb2.CreateConnectionRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.CreateConnectionResponse:
@@ -299,21 +318,27 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
     def LockAllocation(
         self, request: custodian_pb2.LockAllocationRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.LockAllocationResponse:
-        validate_request_id(request.request_id)
-        command = LockAllocation(
-            connection=messages.parse_connection_name(request.connection, "connection"),
-            allocation_id=parse_operation_id(request.allocation_id, "allocation_id"),
-            asset=request.asset,
-            amount_units=messages.parse_amount(self._assets, request.asset, request.amount),
-        )
-        return self._runner.run_request(
-            "LockAllocation",
-            request,
-            custodian_pb2.LockAllocationResponse,
-            lambda uow: self._allocation_response(
-                custodian_pb2.LockAllocationResponse, self._service.lock_allocation(uow, command)
-            ),
-        )
+        return self._allocations.LockAllocation(request, context)
+
+    def ClearAllocation(
+        self, request: custodian_pb2.ClearAllocationRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ClearAllocationResponse:
+        return self._allocations.ClearAllocation(request, context)
+
+    def ReleaseAllocation(
+        self, request: custodian_pb2.ReleaseAllocationRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ReleaseAllocationResponse:
+        return self._allocations.ReleaseAllocation(request, context)
+
+    def GetAllocation(
+        self, request: custodian_pb2.GetAllocationRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.GetAllocationResponse:
+        return self._allocations.GetAllocation(request, context)
+
+    def ReleaseOnDefault(
+        self, request: custodian_pb2.ReleaseOnDefaultRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ReleaseOnDefaultResponse:
+        return self._allocations.ReleaseOnDefault(request, context)
 
     def UnlockAllocation(
         self, request: custodian_pb2.UnlockAllocationRequest, context: grpc.ServicerContext
@@ -354,17 +379,17 @@ class CustodySettlementServicer(_CustodianServicer, custodian_pb2_grpc.CustodySe
     def ExecuteStatement(
         self, request: custodian_pb2.ExecuteStatementRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.ExecuteStatementResponse:
-        validate_request_id(request.request_id)
-        name = StatementName.parse(request.statement, "statement")
-        return self._run_statement_request(
-            "ExecuteStatement",
-            request,
-            custodian_pb2.ExecuteStatementResponse,
-            name,
-            lambda uow: custodian_pb2.ExecuteStatementResponse(
-                statement=messages.recorded_statement_message(self._service.execute_statement(uow, name))
-            ),
-        )
+        return self._statements.ExecuteStatement(request, context)
+
+    def DisputeStatementEntry(
+        self, request: custodian_pb2.DisputeStatementEntryRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.DisputeStatementEntryResponse:
+        return self._statements.DisputeStatementEntry(request, context)
+
+    def ResolveDisputedEntry(
+        self, request: custodian_pb2.ResolveDisputedEntryRequest, context: grpc.ServicerContext
+    ) -> custodian_pb2.ResolveDisputedEntryResponse:
+        return self._statements.ResolveDisputedEntry(request, context)
 
     def _run_statement_request(
         self,
@@ -471,11 +496,18 @@ class CustodyAdminServicer(_CustodianServicer, custodian_pb2_grpc.CustodyAdminSe
 
 
 def custodian_registrations(
-    service: CustodianService, runner: RequestRunner, assets: AssetScales, withdrawals: WithdrawalHandlers
+    service: CustodianService,
+    runner: RequestRunner,
+    assets: AssetScales,
+    withdrawals: WithdrawalHandlers,
+    statements: SettlementHandlers,
 ) -> list[ServiceRegistration]:
-    """The three custodian services, ready to add to a server; withdrawal RPCs go to `withdrawals`."""
-    custody = CustodyServicer(service, runner, assets, withdrawals)
-    settlement = CustodySettlementServicer(service, runner, assets)
+    """The three custodian services, ready to add to a server.
+
+    Withdrawal RPCs go to `withdrawals`; statement execution, disputes and claims to `statements`.
+    """
+    custody = CustodyServicer(service, runner, assets, withdrawals, statements)
+    settlement = CustodySettlementServicer(service, runner, assets, statements)
     admin = CustodyAdminServicer(service, runner, assets, withdrawals)
     return [
         ServiceRegistration(

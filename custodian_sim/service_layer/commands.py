@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from custodian_sim.domain.allocation_lifecycle import Allocation
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import PartyKind
 from custodian_sim.domain.reserves import AssetReserves
@@ -78,11 +79,13 @@ class DepositResult:
 
 @dataclass(frozen=True)
 class AllocationResult:
-    """A lock or unlock as booked, and the connection's allocated balance afterwards."""
+    """A lock, release or unlock as booked, and the connection's allocated balance afterwards."""
 
     transfer_id: str
     asset: str
     allocated_units: int
+    # The allocation a lock or release acted on; None for an unlock, which has no allocation.
+    allocation: Allocation | None = None
 
 
 @dataclass(frozen=True)

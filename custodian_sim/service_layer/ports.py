@@ -12,7 +12,7 @@ from custodian_sim.domain.ledger import BalanceKey, Transfer
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import ExchangeKey, Party
 from custodian_sim.domain.reserves import OwnerTotal
-from custodian_sim.domain.statements import RecordedStatement
+from custodian_sim.domain.statements import RecordedStatement, StatementState
 from service_kit.statement import StatementContent
 
 
@@ -133,6 +133,10 @@ class StatementRepository(Protocol):
 
     def latest(self, exchange: str) -> RecordedStatement | None:
         """Returns the exchange's highest-numbered accepted statement."""
+        ...
+
+    def names_in_state(self, state: StatementState, after_name: str, limit: int) -> list[str]:
+        """Up to `limit` names of statements in `state` after `after_name`, in name order."""
         ...
 
     def nonce_used(self, nonce: str) -> bool:

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from custodian_sim.domain import statements as statement_rules
-from custodian_sim.domain.allocations import lock_transfer, unlock_transfer
 from custodian_sim.domain.audit import AuditRecord, refused
 from custodian_sim.domain.connections import Connection, new_connection, require_connection
+from custodian_sim.domain.defaults import check_not_frozen, transfer_accounts
 from custodian_sim.domain.deposits import deposit_transfer
 from custodian_sim.domain.ledger import Posting, Transfer, balance_keys, post
-from custodian_sim.domain.names import WORLD_OWNER, ConnectionName, StatementName, allocated_account
+from custodian_sim.domain.names import (
+    WORLD_OWNER,
+    ConnectionName,
+    StatementName,
+    account_owner,
+    allocated_account,
+)
 from custodian_sim.domain.parties import (
     ExchangeKey,
     Party,
@@ -21,6 +27,7 @@ from custodian_sim.domain.parties import (
 )
 from custodian_sim.domain.reserves import proof_of_reserves
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement, StatementState
+from custodian_sim.service_layer.allocations import AllocationLifecycle
 from custodian_sim.service_layer.audit import record_change
 from custodian_sim.service_layer.commands import (
     AllocationResult,
@@ -33,10 +40,19 @@ from custodian_sim.service_layer.commands import (
     TransferPage,
     UnlockAllocation,
 )
+from custodian_sim.service_layer.defaults import (
+    DefaultProcedure,
+    check_exchange_not_defaulted,
+    check_settlement_not_frozen,
+)
 from custodian_sim.service_layer.ports import Balance, SignatureVerifier, TransferQuery
+from custodian_sim.service_layer.statement_settlement import (
+    MINUTE_MS,
+    TOP_UP_WINDOW_MINUTES_DEFAULT,
+    StatementSettlement,
+)
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import Clock
-from service_kit.errors import failed_precondition
 from service_kit.money import AssetScales
 from service_kit.signing import key_fingerprint
 
@@ -47,10 +63,22 @@ CREATED_FROM = ""
 class CustodianService:
     """Parties, deposits, connections, allocations and settlement statements."""
 
-    def __init__(self, clock: Clock, assets: AssetScales, verifier: SignatureVerifier) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        assets: AssetScales,
+        verifier: SignatureVerifier,
+        top_up_window_ms: int = TOP_UP_WINDOW_MINUTES_DEFAULT * MINUTE_MS,
+    ) -> None:
         self._clock = clock
         self._assets = assets
         self._verifier = verifier
+        # Statements execute entry by entry; their transfers pass the same posting checks.
+        self.statement_settlement = StatementSettlement(clock, assets, top_up_window_ms, self._post)
+        # The allocation lifecycle and the default procedure post through this service, so
+        # every posting passes the same overdraft, conflict and frozen-account checks.
+        self.allocations = AllocationLifecycle(clock, self)
+        self.defaults = DefaultProcedure(clock, assets, self.statement_settlement, self)
 
     # Parties and keys.
 
@@ -124,6 +152,7 @@ class CustodianService:
         existing = uow.connections.get(name)
         if existing is not None:
             return existing
+        check_exchange_not_defaulted(uow, name.exchange)
         connection = new_connection(name, self._clock.now_ms())
         uow.connections.add(connection)
         self._audit(uow, name.name, CREATED_FROM, connection.state.value, name.client)
@@ -154,31 +183,12 @@ class CustodianService:
         return after
 
     def lock_allocation(self, uow: UnitOfWork, command: LockAllocation) -> AllocationResult:
-        """Moves `available -> allocated` once per allocation id."""
-        connection = require_connection(uow.connections.get(command.connection), command.connection)
-        transfer = lock_transfer(
-            connection, command.allocation_id, command.asset, command.amount_units, self._clock.now_ms()
-        )
-        if not uow.ledger.transfers_by_id([transfer.id]):
-            # A retried lock returns its result even if the connection has closed since.
-            connection.require_active()
-        self._post_audited(uow, [transfer], command.connection.client)
-        return self._allocation_result(uow, command.connection, transfer)
+        """Records the allocation RESERVED and moves `available -> allocated`, once per allocation id."""
+        return self.allocations.lock(uow, command)
 
     def unlock_allocation(self, uow: UnitOfWork, command: UnlockAllocation) -> AllocationResult:
-        """Moves `allocated -> available` once per unlock id."""
-        connection = require_connection(uow.connections.get(command.connection), command.connection)
-        transfer = unlock_transfer(
-            connection, command.unlock_id, command.asset, command.amount_units, self._clock.now_ms()
-        )
-        self._post_audited(uow, [transfer], command.connection.client)
-        return self._allocation_result(uow, command.connection, transfer)
-
-    def _allocation_result(
-        self, uow: UnitOfWork, connection: ConnectionName, transfer: Transfer
-    ) -> AllocationResult:
-        key = (allocated_account(connection), transfer.asset)
-        return AllocationResult(transfer.id, transfer.asset, uow.ledger.balances([key]).get(key, 0))
+        """Moves `allocated -> available` once per unlock id (deallocations)."""
+        return self.allocations.unlock(uow, command)
 
     # Statements.
 
@@ -197,37 +207,22 @@ class CustodianService:
         if recorded is not None:
             statement_rules.check_resubmission(recorded, statement)
         statement_rules.check_nonce_unused(uow.statements.nonce_used(statement.content.nonce), statement)
+        check_settlement_not_frozen(uow, statement.statement_name)
         statement_rules.check_continuity(statement, uow.statements.latest(statement.exchange))
         self._require_active_connections(uow, statement)
-        balances = uow.ledger.balances(statement_rules.execution_balance_keys(statement))
-        statement_rules.check_loss_bound(statement, balances, self._assets)
+        # The loss bound is applied per entry at execution: a loss beyond its allocation fails
+        # that entry alone, so it does not refuse the statement here.
         recorded = RecordedStatement(statement, StatementState.PENDING, (), self._clock.now_ms())
         uow.statements.add(recorded)
         self._audit(uow, statement.name, CREATED_FROM, recorded.state.value, statement.exchange)
         return recorded
 
     def execute_statement(self, uow: UnitOfWork, name: StatementName) -> RecordedStatement:
-        """Applies every entry in one transaction, at most once; executing again returns the record."""
-        recorded = statement_rules.require_statement(uow.statements.get(name.name), name.name)
-        if recorded.state is StatementState.SUCCEEDED:
-            return recorded
-        if recorded.state is not StatementState.PENDING:
-            raise failed_precondition(
-                "STATEMENT_NOT_EXECUTABLE",
-                f"{name.name} is {recorded.state.value}; only a PENDING statement executes",
-                statement=name.name,
-                state=recorded.state.value,
-            )
-        statement = recorded.statement
-        now_ms = self._clock.now_ms()
-        balances = uow.ledger.balances(statement_rules.execution_balance_keys(statement))
-        transfers = statement_rules.plan_execution(statement, balances, self._assets, now_ms)
-        self._post(uow, transfers)
-        executed = recorded.executed(tuple(transfer.id for transfer in transfers), now_ms)
-        uow.statements.update(executed)
-        # One record for the whole statement: its transfers are in the journal under its name.
-        self._audit(uow, name.name, recorded.state.value, executed.state.value, name.exchange)
-        return executed
+        """Settles what can settle in one transaction, at most once, or waits for a top-up.
+
+        Executing an executed statement returns the record; see StatementSettlement.execute.
+        """
+        return self.statement_settlement.execute(uow, name)
 
     def record_statement_refusal(self, uow: UnitOfWork, name: StatementName, reason: str) -> None:
         """Appends the audit record of a refused submission or execution, after it rolled back."""
@@ -257,8 +252,11 @@ class CustodianService:
     def _audit(self, uow: UnitOfWork, resource: str, before: str, after: str, owner: str) -> None:
         record_change(uow, self._clock.now_ms(), resource, before, after, owner)
 
-    def _post_audited(self, uow: UnitOfWork, transfers: Sequence[Transfer], owner: str) -> Posting:
-        """Posts transfers and appends one audit record per newly posted one (a retry adds none)."""
+    def _post_audited(self, uow: UnitOfWork, transfers: Sequence[Transfer], owner: str | None) -> Posting:
+        """Posts transfers and appends one audit record per newly posted one (a retry adds none).
+
+        Each record is titled to `owner`, or with None to the owner of the transfer's destination.
+        """
         posting = self._post(uow, transfers)
         for transfer in posting.transfers:
             amount = self._assets.format(transfer.asset, transfer.amount_units)
@@ -266,12 +264,24 @@ class CustodianService:
                 f"{transfer.kind.value} {amount} {transfer.asset} "
                 f"{transfer.from_account} -> {transfer.to_account}"
             )
-            self._audit(uow, transfer.id, CREATED_FROM, description, owner)
+            self._audit(
+                uow, transfer.id, CREATED_FROM, description, owner or account_owner(transfer.to_account)
+            )
         return posting
 
+    def post_transfers(self, uow: UnitOfWork, transfers: Sequence[Transfer], owner: str | None) -> Posting:
+        """Posts linked transfers for the other use cases, with one audit record per new one.
+
+        The records are titled to `owner`, or with None to each destination account's owner.
+        """
+        return self._post_audited(uow, transfers, owner)
+
     def _post(self, uow: UnitOfWork, transfers: Sequence[Transfer]) -> Posting:
-        """Posts linked transfers: skips those posted before, refuses conflicts and overdrafts."""
+        """Posts linked transfers: skips those posted before; refuses conflicts, overdrafts, frozen ones."""
         recorded = uow.ledger.transfers_by_id([transfer.id for transfer in transfers])
+        # A transfer posted before an account froze is still a retry that changes nothing.
+        new_transfers = [transfer for transfer in transfers if transfer.id not in recorded]
+        check_not_frozen(new_transfers, uow.frozen_accounts.frozen_among(transfer_accounts(new_transfers)))
         balances = uow.ledger.balances(balance_keys(transfers))
         posting = post(transfers, recorded, balances, self._assets)
         if not posting.is_empty:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from custodian_sim.service_layer.allocation_ports import (
+    AllocationRepository,
+    ExchangeDefaultRepository,
+    FrozenAccountRepository,
+)
+from custodian_sim.service_layer.claim_ports import ClaimRepository
 from custodian_sim.service_layer.ports import (
     AuditRepository,
     ConnectionRepository,
@@ -58,6 +64,11 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def claims(self) -> ClaimRepository:
+        """Claims left by statement entries that could not settle."""
+        ...
+
+    @property
     def whitelist_addresses(self) -> WhitelistAddressRepository:
         """Whitelisted withdrawal addresses."""
         ...
@@ -70,4 +81,19 @@ class UnitOfWork(Protocol):
     @property
     def withdrawals(self) -> WithdrawalRepository:
         """Withdrawals."""
+        ...
+
+    @property
+    def allocations(self) -> AllocationRepository:
+        """Allocations and their lifecycle."""
+        ...
+
+    @property
+    def frozen_accounts(self) -> FrozenAccountRepository:
+        """Accounts frozen by exchange defaults."""
+        ...
+
+    @property
+    def exchange_defaults(self) -> ExchangeDefaultRepository:
+        """The outcome of each exchange's default procedure."""
         ...

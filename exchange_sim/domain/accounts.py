@@ -93,19 +93,19 @@ def client_of_account(account_name: str, field_name: str = "account") -> str:
     return match.group(1)
 
 
-def account_of_connection(connection: str, exchange_id: str) -> str:
+def account_of_connection(connection: str, exchange_id: str, field_name: str = "connection") -> str:
     """Returns `clients/{c}` of `clients/{c}/connections/{exchange_id}`, or INVALID_ARGUMENT."""
     match = CONNECTION_NAME_PATTERN.fullmatch(connection)
     if match is None:
         raise invalid_argument(
             "CONNECTION_NAME_INVALID",
-            "connection",
+            field_name,
             f"{connection!r} is not a connection name like 'clients/acme/connections/{exchange_id}'",
         )
     if match.group(2) != exchange_id:
         raise invalid_argument(
             "WRONG_EXCHANGE",
-            "connection",
+            field_name,
             f"{connection!r} connects to exchange {match.group(2)!r}; this venue is {exchange_id!r}",
         )
     return f"clients/{match.group(1)}"

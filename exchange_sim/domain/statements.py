@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from exchange_sim.domain.accounts import AccountRegistry
@@ -167,10 +167,14 @@ class StatementLedger:
             raise not_found("STATEMENT_NOT_FOUND", f"{name} was not issued by this venue", statement=name)
         return self.statements[number - 1]
 
-    def confirm(self, name: str, now_ms: int) -> Statement:
+    def confirm(
+        self, name: str, now_ms: int, settled_entries: Sequence[StatementEntry] | None = None
+    ) -> Statement:
         """Re-bases the mirrors of an executed statement: mirror += amount, unsettled -= amount.
 
-        Confirming a confirmed statement again changes nothing.
+        With `settled_entries` (the custodian settled only some entries) only those are
+        re-based; the others stay in `unsettled` and fall into the next statement. Confirming a
+        confirmed statement again changes nothing.
         """
         statement = self.find(name)
         if statement.state is StatementState.CONFIRMED:
@@ -182,7 +186,8 @@ class StatementLedger:
                 f"{oldest_issued.name} must be confirmed before {name}",
                 statement=name,
             )
-        for entry in statement.entries:
+        rebased = statement.entries if settled_entries is None else _settled(statement, settled_entries)
+        for entry in rebased:
             balance = self._accounts.by_connection(entry.connection).balance(entry.asset)
             balance.mirror_units += entry.amount_units
             balance.unsettled_units -= entry.amount_units
@@ -191,3 +196,19 @@ class StatementLedger:
         statement.confirm_time_ms = now_ms
         self._changes.statements[statement.number] = statement
         return statement
+
+
+def _settled(statement: Statement, settled_entries: Sequence[StatementEntry]) -> tuple[StatementEntry, ...]:
+    """The settled entries, each exactly one of the statement's; INVALID_ARGUMENT otherwise."""
+    entries = set(statement.entries)
+    seen: set[StatementEntry] = set()
+    for index, entry in enumerate(settled_entries):
+        if entry not in entries or entry in seen:
+            raise invalid_argument(
+                "SETTLED_ENTRY_NOT_IN_STATEMENT",
+                f"settled_entries[{index}]",
+                f"({entry.connection}, {entry.asset}, {entry.amount_units} units) is not an entry of "
+                f"{statement.name}, or is listed twice",
+            )
+        seen.add(entry)
+    return tuple(settled_entries)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -14,7 +14,7 @@ from exchange_sim.domain.market import BASIS_POINTS_PER_WHOLE, Market, fee_ceili
 from exchange_sim.domain.market_maker import MarketMaker, MarketMakerSettings
 from exchange_sim.domain.order_book import OrderBook
 from exchange_sim.domain.orders import Order, OrderState, OrderType, Side, Trade
-from exchange_sim.domain.statements import Statement, StatementLedger, StatementSigner
+from exchange_sim.domain.statements import Statement, StatementEntry, StatementLedger, StatementSigner
 from service_kit.errors import failed_precondition, invalid_argument
 from service_kit.money import UNITS_ABS_MAX, AssetScales
 
@@ -366,9 +366,11 @@ class Venue:
         """Closes the period at the current trade sequence and signs the statement."""
         return self.statement_ledger.issue(cutoff_ms, self.last_trade_sequence, sign)
 
-    def confirm_statement(self, name: str, now_ms: int) -> Statement:
-        """Re-bases the mirrors of an executed statement."""
-        return self.statement_ledger.confirm(name, now_ms)
+    def confirm_statement(
+        self, name: str, now_ms: int, settled_entries: Sequence[StatementEntry] | None = None
+    ) -> Statement:
+        """Re-bases the mirrors of an executed statement (only its settled entries when given)."""
+        return self.statement_ledger.confirm(name, now_ms, settled_entries)
 
     def resting_orders(self) -> Iterable[Order]:
         """Every order on the book."""

@@ -8,7 +8,7 @@ import grpc
 
 from exchange_sim.domain.accounts import Balance, account_of_connection
 from exchange_sim.domain.funding import Funding
-from exchange_sim.domain.statements import parse_statement_name
+from exchange_sim.domain.statements import StatementEntry, parse_statement_name
 from exchange_sim.domain.venue import Venue
 from exchange_sim.entrypoints.messages import (
     STATEMENT_STATES_TO_PROTO,
@@ -147,9 +147,10 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     ) -> exchange_pb2.ConfirmStatementResponse:
         validate_request_id(request.request_id)
         parse_statement_name(request.statement)
+        settled_entries = self._settled_entries(request)
 
         def confirm(venue: Venue, now_ms: int) -> exchange_pb2.ConfirmStatementResponse:
-            statement = venue.confirm_statement(request.statement, now_ms)
+            statement = venue.confirm_statement(request.statement, now_ms, settled_entries)
             return exchange_pb2.ConfirmStatementResponse(
                 statement=statement.name, state=STATEMENT_STATES_TO_PROTO[statement.state]
             )
@@ -157,6 +158,21 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         return self._service.run_command(
             "ConfirmStatement", request, exchange_pb2.ConfirmStatementResponse, confirm
         )
+
+    def _settled_entries(self, request: exchange_pb2.ConfirmStatementRequest) -> list[StatementEntry] | None:
+        """The entries the custodian settled, when it settled only some; None to re-base every entry."""
+        if not request.settled_entries and not request.settled_entries_only:
+            return None
+        entries = []
+        for index, entry in enumerate(request.settled_entries):
+            field = f"settled_entries[{index}]"
+            account_of_connection(entry.connection, self._exchange_id, f"{field}.connection")
+            self._assets.scale(entry.asset, f"{field}.asset")
+            amount_units = self._assets.parse(
+                entry.asset, entry.amount, f"{field}.amount", allow_negative=True
+            )
+            entries.append(StatementEntry(entry.connection, entry.asset, amount_units))
+        return entries
 
     def GetVenue(
         self, request: exchange_pb2.GetVenueRequest, context: grpc.ServicerContext

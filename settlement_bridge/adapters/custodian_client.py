@@ -7,11 +7,17 @@ import grpc
 from oes.common.v1 import statement_pb2
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
 from service_kit.money import AssetScales
+from service_kit.statement import StatementEntryContent
 from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
 from settlement_bridge.domain.settlement import IssuedStatement
-from settlement_bridge.service_layer.ports import CustodyBalance, VenueRefusedError
+from settlement_bridge.service_layer.ports import CustodyBalance, StatementExecution, VenueRefusedError
 
 CUSTODIAN_VENUE = "custodian"
+
+
+def allocation_name(connection: str, allocation_id: str) -> str:
+    """The custodian's resource name of an allocation of a connection."""
+    return f"{connection}/allocations/{allocation_id}"
 
 
 class GrpcCustodian:
@@ -65,6 +71,22 @@ class GrpcCustodian:
             ),
         )
 
+    def clear_allocation(self, request_id: str, connection: str, allocation_id: str) -> None:
+        self._caller.call(
+            self._settlement.ClearAllocation,
+            custodian_pb2.ClearAllocationRequest(
+                request_id=request_id, allocation=allocation_name(connection, allocation_id)
+            ),
+        )
+
+    def release_allocation(self, request_id: str, connection: str, allocation_id: str, reason: str) -> None:
+        self._caller.call(
+            self._settlement.ReleaseAllocation,
+            custodian_pb2.ReleaseAllocationRequest(
+                request_id=request_id, allocation=allocation_name(connection, allocation_id), reason=reason
+            ),
+        )
+
     def submit_statement(self, request_id: str, statement: IssuedStatement) -> None:
         response: custodian_pb2.SubmitStatementResponse = self._caller.call(
             self._settlement.SubmitStatement,
@@ -78,19 +100,18 @@ class GrpcCustodian:
                 CUSTODIAN_VENUE, "FAILED_PRECONDITION", "STATEMENT_REJECTED", f"{statement.name} was rejected"
             )
 
-    def execute_statement(self, request_id: str, statement_name: str) -> None:
+    def execute_statement(self, request_id: str, statement_name: str) -> StatementExecution:
         response: custodian_pb2.ExecuteStatementResponse = self._caller.call(
             self._settlement.ExecuteStatement,
             custodian_pb2.ExecuteStatementRequest(request_id=request_id, statement=statement_name),
         )
-        if response.statement.state != custodian_pb2.STATEMENT_STATE_SUCCEEDED:
-            state = custodian_pb2.StatementState.Name(response.statement.state)
-            raise VenueRefusedError(
-                CUSTODIAN_VENUE,
-                "FAILED_PRECONDITION",
-                "STATEMENT_NOT_EXECUTED",
-                f"{statement_name} is {state}",
-            )
+        return _execution(response.statement, statement_name)
+
+    def get_statement_execution(self, statement_name: str) -> StatementExecution:
+        response: custodian_pb2.GetStatementResponse = self._caller.call(
+            self._settlement.GetStatement, custodian_pb2.GetStatementRequest(name=statement_name)
+        )
+        return _execution(response.statement, statement_name)
 
     def list_balances(self, owner: str) -> list[CustodyBalance]:
         response: custodian_pb2.ListBalancesResponse = self._caller.call(
@@ -102,3 +123,31 @@ class GrpcCustodian:
             if units is not None:
                 balances.append(CustodyBalance(balance.account, balance.asset, units))
         return balances
+
+
+# Executed with only some entries settled (possibly none): the exchange re-bases only those.
+_PARTLY_EXECUTED_STATES = (
+    custodian_pb2.STATEMENT_STATE_PARTIALLY_SUCCEEDED,
+    custodian_pb2.STATEMENT_STATE_FAILED,
+    custodian_pb2.STATEMENT_STATE_DISPUTED,
+)
+
+
+def _execution(recorded: custodian_pb2.RecordedStatement, statement_name: str) -> StatementExecution:
+    """What a recorded statement's state means to the cycle; a statement not executed is a refusal."""
+    if recorded.state == custodian_pb2.STATEMENT_STATE_SUCCEEDED:
+        return StatementExecution()
+    if recorded.state == custodian_pb2.STATEMENT_STATE_AWAITING_TOP_UP:
+        return StatementExecution(awaiting_top_up=True)
+    if recorded.state in _PARTLY_EXECUTED_STATES:
+        return StatementExecution(
+            settled_entries=tuple(
+                StatementEntryContent(outcome.connection, outcome.asset, outcome.amount)
+                for outcome in recorded.entry_outcomes
+                if outcome.state == custodian_pb2.ENTRY_STATE_SETTLED
+            )
+        )
+    state = custodian_pb2.StatementState.Name(recorded.state)
+    raise VenueRefusedError(
+        CUSTODIAN_VENUE, "FAILED_PRECONDITION", "STATEMENT_NOT_EXECUTED", f"{statement_name} is {state}"
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 
+from oes.common.v1 import statement_pb2
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from service_kit.money import AssetScales
+from service_kit.statement import StatementEntryContent
 from service_kit.statement_messages import content_from_message
 from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
 from settlement_bridge.domain.settlement import IssuedStatement
@@ -95,11 +99,22 @@ class GrpcExchange:
             statement.SerializeToString(deterministic=True),
         )
 
-    def confirm_statement(self, request_id: str, statement_name: str) -> None:
-        self._caller.call(
-            self._partner.ConfirmStatement,
-            exchange_pb2.ConfirmStatementRequest(request_id=request_id, statement=statement_name),
-        )
+    def confirm_statement(
+        self,
+        request_id: str,
+        statement_name: str,
+        settled_entries: Sequence[StatementEntryContent] | None = None,
+    ) -> None:
+        request = exchange_pb2.ConfirmStatementRequest(request_id=request_id, statement=statement_name)
+        if settled_entries is not None:
+            request.settled_entries_only = True
+            request.settled_entries.extend(
+                statement_pb2.StatementEntry(
+                    connection=entry.connection, asset=entry.asset, amount=entry.amount
+                )
+                for entry in settled_entries
+            )
+        self._caller.call(self._partner.ConfirmStatement, request)
 
     def get_venue(self) -> VenueIdentity:
         response: exchange_pb2.GetVenueResponse = self._caller.call(

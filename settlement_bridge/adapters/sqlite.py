@@ -101,7 +101,13 @@ CREATE TABLE exchange_keys (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA]
+# How often the cycle has asked the custodian again to execute a statement awaiting a top-up;
+# each ask needs a request_id of its own.
+EXECUTE_ATTEMPTS_SCHEMA = """
+ALTER TABLE settlement_cycles ADD COLUMN execute_attempts INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA, EXECUTE_ATTEMPTS_SCHEMA]
 
 # Every table of numbered workflow records, and its columns: all of them, then those a save updates.
 _TRANSFER_TABLES = ("allocations", "deallocations")
@@ -129,8 +135,17 @@ _SETTLEMENT_COLUMNS = (
     "reason",
     "create_time_ms",
     "end_time_ms",
+    "execute_attempts",
 )
-_SETTLEMENT_SAVED_COLUMNS = ("state", "step", "statement", "breaks", "reason", "end_time_ms")
+_SETTLEMENT_SAVED_COLUMNS = (
+    "state",
+    "step",
+    "statement",
+    "breaks",
+    "reason",
+    "end_time_ms",
+    "execute_attempts",
+)
 
 
 def open_database(data_dir: Path) -> Database:
@@ -320,6 +335,7 @@ class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
             "reason": cycle.reason,
             "create_time_ms": cycle.create_time_ms,
             "end_time_ms": cycle.end_time_ms,
+            "execute_attempts": cycle.execute_attempts,
         }
 
     def _record(self, values: dict[str, Any]) -> SettlementCycle:
@@ -333,6 +349,7 @@ class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
             reason=values["reason"],
             create_time_ms=values["create_time_ms"],
             end_time_ms=values["end_time_ms"],
+            execute_attempts=values["execute_attempts"],
         )
 
 

@@ -80,9 +80,12 @@ class SettlementCycle:
     breaks: tuple[ReconciliationBreak, ...] = ()
     reason: str = ""
     end_time_ms: int | None = None
+    # How often the custodian was asked again to execute a statement awaiting a top-up.
+    execute_attempts: int = 0
 
     def __post_init__(self) -> None:
         assert self.number > 0
+        assert self.execute_attempts >= 0
         assert (self.end_time_ms is None) == (self.state is SettlementState.RUNNING)
         assert self.statement is not None or self.step in (SettlementStep.CUTOFF,)
 
@@ -100,6 +103,16 @@ class SettlementCycle:
         """The request_id of one venue call of this cycle, the same on every attempt."""
         assert call in ("cutoff", "submit", "execute", "confirm")
         return f"settlements/{self.number}/{call}"
+
+    def next_execute_request_id(self) -> str:
+        """A fresh request_id to ask the custodian again about a statement awaiting a top-up.
+
+        The custodian answers a known request_id with its first answer, which would say the
+        statement still waits; each later ask gets a number of its own.
+        """
+        self._expect(SettlementStep.EXECUTE)
+        self.execute_attempts += 1
+        return f"{self.request_id('execute')}/{self.execute_attempts}"
 
     def cut_off(self, statement: IssuedStatement) -> None:
         """The exchange closed the period and issued its statement."""

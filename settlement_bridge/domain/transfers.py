@@ -47,9 +47,12 @@ class AllocationStep(enum.Enum):
     RESERVE = "RESERVE"
     # The exchange turns the pending credit into tradable mirror credit.
     CLEAR = "CLEAR"
+    # The custodian records the lock CLEARED: the exchange's credit stands on it.
+    CLEAR_LOCK = "CLEAR_LOCK"
     # Compensation: the exchange drops the reservation (unknown ids count as dropped).
     RELEASE = "RELEASE"
-    # Compensation: the custodian returns the lock to the client's available balance.
+    # Compensation: the custodian releases the lock (ReleaseAllocation): the amount returns to
+    # the client's available balance.
     UNLOCK = "UNLOCK"
     DONE = "DONE"
 
@@ -130,7 +133,7 @@ class Transfer(ABC, Generic[StepT]):
 
 @dataclass
 class Allocation(Transfer[AllocationStep]):
-    """A move of custody credit to an exchange: lock, reserve, clear; compensated on failure."""
+    """A move of custody credit to an exchange: lock, reserve, clear, clear the lock; else compensated."""
 
     collection: ClassVar[str] = "allocations"
 
@@ -138,13 +141,8 @@ class Allocation(Transfer[AllocationStep]):
 
     @property
     def allocation_id(self) -> str:
-        """The id the custodian locks and the exchange reserves under; at most once each."""
+        """The id the custodian locks, clears and releases and the exchange reserves under."""
         return f"allocation-{self.number}"
-
-    @property
-    def unlock_id(self) -> str:
-        """The id of the compensating unlock at the custodian."""
-        return f"allocation-{self.number}-compensation"
 
     def lock_succeeded(self) -> None:
         """The custodian locked the amount."""
@@ -161,9 +159,14 @@ class Allocation(Transfer[AllocationStep]):
         self._expect(AllocationStep.RESERVE)
         self.step = AllocationStep.CLEAR
 
-    def clear_succeeded(self, now_ms: int) -> None:
-        """The exchange made the credit tradable: the allocation is done."""
+    def clear_succeeded(self) -> None:
+        """The exchange made the credit tradable; the custodian has yet to record the lock cleared."""
         self._expect(AllocationStep.CLEAR)
+        self.step = AllocationStep.CLEAR_LOCK
+
+    def lock_cleared(self, now_ms: int) -> None:
+        """The custodian recorded the lock CLEARED: the allocation is done."""
+        self._expect(AllocationStep.CLEAR_LOCK)
         self._end(TransferState.CLEARED, "", now_ms)
 
     def start_compensation(self, reason: str) -> None:
@@ -179,7 +182,7 @@ class Allocation(Transfer[AllocationStep]):
         self.step = AllocationStep.UNLOCK
 
     def unlock_succeeded(self, now_ms: int) -> None:
-        """The custodian returned the lock: every step taken is compensated."""
+        """The custodian released the lock: every step taken is compensated."""
         self._expect(AllocationStep.UNLOCK)
         self._end(TransferState.RELEASED, self.reason, now_ms)
 

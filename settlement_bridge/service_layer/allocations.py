@@ -1,4 +1,7 @@
-"""The allocation workflow: lock at the custodian, reserve and clear at the exchange, or compensate.
+"""The allocation workflow: lock at the custodian, reserve and clear at the exchange, clear the lock.
+
+A refusal before the exchange cleared compensates: the exchange releases its reservation and
+the custodian releases the lock (ReleaseAllocation), so the allocation ends RELEASED there too.
 
 The venues recognise a repeated call by its request_id and the allocation's id, so resuming a
 step whose reply was lost never locks or credits twice.
@@ -11,7 +14,8 @@ from settlement_bridge.service_layer.ports import VenueRefusedError
 from settlement_bridge.service_layer.unit_of_work import Transaction, TransferRepository
 from settlement_bridge.service_layer.workflows import TransferWorkflow, refusal_blocks
 
-# Lock, reserve, clear, or lock, reserve, release, unlock: never more steps than this.
+# Lock, reserve, clear, clear the lock, or lock, reserve, clear (refused), release, unlock: never
+# more steps than this.
 ALLOCATION_STEPS_MAX = 6
 
 
@@ -64,15 +68,20 @@ class AllocationWorkflow(TransferWorkflow[Allocation]):
             except VenueRefusedError as refusal:
                 allocation.start_compensation(refusal.reason)
             else:
-                allocation.clear_succeeded(self._clock.now_ms())
+                allocation.clear_succeeded()
+        elif step is AllocationStep.CLEAR_LOCK:
+            # The exchange has already cleared the credit: the only way left is forward.
+            with refusal_blocks(allocation.name):
+                custodian.clear_allocation(request_id, connection, allocation.allocation_id)
+            allocation.lock_cleared(self._clock.now_ms())
         elif step is AllocationStep.RELEASE:
             with refusal_blocks(allocation.name):
                 exchange.release_allocation(request_id, allocation.allocation_id)
             allocation.release_succeeded()
         elif step is AllocationStep.UNLOCK:
             with refusal_blocks(allocation.name):
-                custodian.unlock_allocation(
-                    request_id, connection, allocation.unlock_id, allocation.asset, allocation.amount_units
+                custodian.release_allocation(
+                    request_id, connection, allocation.allocation_id, allocation.reason
                 )
             allocation.unlock_succeeded(self._clock.now_ms())
         else:

@@ -8,10 +8,12 @@ definite refusal (VenueRefusedError) or "could not reach it" (VenueUnavailableEr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from service_kit.errors import ErrorCode, ServiceError, not_found, unavailable
+from service_kit.statement import StatementEntryContent
 from settlement_bridge.domain.settlement import IssuedStatement
 
 
@@ -61,6 +63,20 @@ class CustodyBalance:
     amount_units: int
 
 
+@dataclass(frozen=True)
+class StatementExecution:
+    """What the custodian has done with a statement: still waiting for a top-up, or executed."""
+
+    # The exchange's settlement account cannot pay the gains yet; nothing has moved.
+    awaiting_top_up: bool = False
+    # When the custodian settled only some entries (possibly none): those, as signed. None when
+    # every entry settled (or while waiting).
+    settled_entries: tuple[StatementEntryContent, ...] | None = None
+
+    def __post_init__(self) -> None:
+        assert not (self.awaiting_top_up and self.settled_entries is not None)
+
+
 class CustodianPort(Protocol):
     """The custodian's settlement operations, as the bridge uses them."""
 
@@ -81,15 +97,27 @@ class CustodianPort(Protocol):
     def unlock_allocation(
         self, request_id: str, connection: str, unlock_id: str, asset: str, amount_units: int
     ) -> None:
-        """Moves `allocated -> available`, at most once per unlock id."""
+        """Moves `allocated -> available`, at most once per unlock id (deallocations)."""
+        ...
+
+    def clear_allocation(self, request_id: str, connection: str, allocation_id: str) -> None:
+        """Marks a locked (RESERVED) allocation CLEARED once the exchange cleared its credit."""
+        ...
+
+    def release_allocation(self, request_id: str, connection: str, allocation_id: str, reason: str) -> None:
+        """Compensates a locked allocation: its amount returns to `available`, it ends RELEASED."""
         ...
 
     def submit_statement(self, request_id: str, statement: IssuedStatement) -> None:
         """Has the custodian verify and record a statement; refused statements raise VenueRefusedError."""
         ...
 
-    def execute_statement(self, request_id: str, statement_name: str) -> None:
-        """Has the custodian execute a recorded statement, at most once."""
+    def execute_statement(self, request_id: str, statement_name: str) -> StatementExecution:
+        """Has the custodian execute a recorded statement, at most once, or wait for a top-up."""
+        ...
+
+    def get_statement_execution(self, statement_name: str) -> StatementExecution:
+        """Returns what the custodian has done with a recorded statement so far."""
         ...
 
     def list_balances(self, owner: str) -> list[CustodyBalance]:
@@ -136,8 +164,16 @@ class ExchangePort(Protocol):
         """Closes the period and returns the signed statement (the same one on a retry)."""
         ...
 
-    def confirm_statement(self, request_id: str, statement_name: str) -> None:
-        """Re-bases the mirrors after the custodian executed the statement."""
+    def confirm_statement(
+        self,
+        request_id: str,
+        statement_name: str,
+        settled_entries: Sequence[StatementEntryContent] | None = None,
+    ) -> None:
+        """Re-bases the mirrors after the custodian executed the statement.
+
+        With `settled_entries`, only those (the custodian settled only some); None for every entry.
+        """
         ...
 
     def get_venue(self) -> VenueIdentity:

@@ -2,7 +2,9 @@
 
 A cycle is persisted RUNNING before the first venue call and after every step, with request_ids
 fixed by its number, so a restart resumes it where it stood and no statement is cut, executed or
-confirmed twice. A new cycle of an exchange first finishes the exchange's running one.
+confirmed twice. A new cycle of an exchange first finishes the exchange's running one. A statement
+the exchange cannot fund yet keeps its cycle RUNNING at EXECUTE (the custodian waits for a top-up);
+the next run or resume asks the custodian again instead of cutting off a new period.
 """
 
 from __future__ import annotations
@@ -69,7 +71,15 @@ class SettlementCycles:
         """Finishes the exchange's running cycle, if any, then runs a new one to its end."""
         self._venues.exchange(exchange_id)
         with self._exchange_locks[exchange_id]:
-            self._finish_running(exchange_id)
+            waiting = [
+                cycle for cycle in self._finish_running(exchange_id) if cycle.state is SettlementState.RUNNING
+            ]
+            if waiting:
+                # The exchange's statement is still in flight: no new cutoff until it settles.
+                if receipt is not None:
+                    with self._unit_of_work.transaction() as transaction:
+                        transaction.record_request(receipt(waiting[-1]))
+                return waiting[-1]
             with self._unit_of_work.transaction() as transaction:
                 cycle = SettlementCycle(
                     number=transaction.settlements.next_number(),
@@ -97,7 +107,8 @@ class SettlementCycles:
         for exchange_id, lock in self._exchange_locks.items():
             with lock:
                 try:
-                    ended_count += self._finish_running(exchange_id)
+                    driven = self._finish_running(exchange_id)
+                    ended_count += sum(cycle.state is not SettlementState.RUNNING for cycle in driven)
                 except ServiceError as error:
                     log.warning("settlement_not_resumed", exchange=exchange_id, reason=error.reason)
         return ended_count
@@ -141,12 +152,11 @@ class SettlementCycles:
         finally:
             self._schedule(exchange_id, due_ms + self._settlement_interval_ms)
 
-    def _finish_running(self, exchange_id: str) -> int:
+    def _finish_running(self, exchange_id: str) -> list[SettlementCycle]:
+        """Drives the exchange's running cycles; returns them as they stand (some may still wait)."""
         with self._unit_of_work.transaction() as transaction:
             running = transaction.settlements.list_running(exchange_id)
-        for cycle in running:
-            self._drive(cycle.number)
-        return len(running)
+        return [self._drive(cycle.number) for cycle in running]
 
     def _drive(self, number: int) -> SettlementCycle:
         with self._unit_of_work.transaction() as transaction:
@@ -157,9 +167,16 @@ class SettlementCycles:
                 break
             step = cycle.step
             try:
-                self._take_step(cycle)
+                progressed = self._take_step(cycle)
             except VenueUnavailableError as failure:
                 raise unavailable_error(failure, cycle.name) from failure
+            if not progressed:
+                # The cycle waits, RUNNING at this step, for the next run or resume; what it
+                # counted of its attempts is kept.
+                with self._unit_of_work.transaction() as transaction:
+                    transaction.settlements.save(cycle)
+                log.info("settlement_waiting", settlement=cycle.name, step=step.value)
+                return cycle
             with self._unit_of_work.transaction() as transaction:
                 transaction.settlements.save(cycle)
             log.info(
@@ -173,7 +190,8 @@ class SettlementCycles:
         assert cycle.state is not SettlementState.RUNNING, f"{cycle.name} took too many steps"
         return cycle
 
-    def _take_step(self, cycle: SettlementCycle) -> None:
+    def _take_step(self, cycle: SettlementCycle) -> bool:
+        """Takes the cycle's next step; False when it must wait (for the exchange's top-up)."""
         exchange = self._venues.exchange(cycle.exchange_id)
         custodian = self._venues.custodian
         step = cycle.step
@@ -187,25 +205,42 @@ class SettlementCycles:
         elif step is SettlementStep.VERIFY:
             self._verify(cycle, exchange)
         elif step is SettlementStep.EXECUTE:
-            assert cycle.statement is not None
-            try:
-                custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
-                custodian.execute_statement(cycle.request_id("execute"), cycle.statement.name)
-            except VenueRefusedError as refusal:
-                # Execution is atomic at the custodian: a refusal means nothing moved.
-                cycle.fail(refusal.reason, self._clock.now_ms())
-            else:
-                cycle.executed()
+            return self._execute(cycle)
         elif step is SettlementStep.CONFIRM:
             assert cycle.statement is not None
-            # The custodian has executed: the exchange must re-base, there is no going back.
+            # The custodian has executed: the exchange must re-base what it settled (every entry,
+            # or only those it settled), there is no going back.
             with refusal_blocks(cycle.name):
-                exchange.confirm_statement(cycle.request_id("confirm"), cycle.statement.name)
+                execution = custodian.get_statement_execution(cycle.statement.name)
+                exchange.confirm_statement(
+                    cycle.request_id("confirm"), cycle.statement.name, execution.settled_entries
+                )
             cycle.confirmed()
         elif step is SettlementStep.RECONCILE:
             cycle.reconciled(self._reconcile(cycle.exchange_id, exchange), self._clock.now_ms())
         else:
             raise AssertionError(f"{cycle.name} has no step to take at {step.value}")
+        return True
+
+    def _execute(self, cycle: SettlementCycle) -> bool:
+        """Has the custodian verify and execute the statement; False while it awaits a top-up."""
+        assert cycle.statement is not None
+        custodian = self._venues.custodian
+        try:
+            custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
+            execution = custodian.execute_statement(cycle.request_id("execute"), cycle.statement.name)
+            if execution.awaiting_top_up:
+                # The first answer is the one stored under that request_id: ask again.
+                execution = custodian.execute_statement(cycle.next_execute_request_id(), cycle.statement.name)
+        except VenueRefusedError as refusal:
+            # Execution is atomic at the custodian: a refusal means nothing moved.
+            cycle.fail(refusal.reason, self._clock.now_ms())
+            return True
+        if execution.awaiting_top_up:
+            log.info("settlement_awaiting_top_up", settlement=cycle.name, statement=cycle.statement.name)
+            return False
+        cycle.executed()
+        return True
 
     def _verify(self, cycle: SettlementCycle, exchange: ExchangePort) -> None:
         assert cycle.statement is not None

@@ -235,6 +235,8 @@ def test_a_connection_goes_pending_active_closed_and_refuses_illegal_transitions
     activated = activate(custodian, BETA_CONNECTION, "activate-beta")
     retried = activate(custodian, BETA_CONNECTION, "activate-beta")
     again = activate(custodian, BETA_CONNECTION, "activate-beta-again")
+    # The refused allocation id stays REJECTED; the lock after activation takes a new id.
+    lock.request_id, lock.allocation_id = "lock-beta-1b", "beta-1b"
     custodian.settlement.LockAllocation(lock, metadata=bearer(BRIDGE))
     has_allocation = refused(lambda: close(custodian, BETA_CONNECTION, "close-beta"))
     custodian.settlement.UnlockAllocation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from oes.common.v1 import statement_pb2
 from oes.control.v1 import control_pb2
 from oes.exchange.v1 import exchange_pb2
 from service_kit.auth import ADMIN
@@ -291,3 +292,63 @@ def test_reset_empties_the_venue_and_quotes_the_ladder_again(exchange: Exchange)
     book = trading.GetOrderBook(exchange_pb2.GetOrderBookRequest(market="BTC-USDT", depth=100))
     assert (len(book.bids), len(book.asks), book.last_trade_sequence) == (10, 10, 0)
     assert exchange.partner().GetVenue(exchange_pb2.GetVenueRequest()).last_statement == ""
+
+
+def test_a_partial_confirmation_rebases_only_the_settled_entries(exchange: Exchange) -> None:
+    fund(exchange)
+    trading = exchange.trading()
+    trading.PlaceOrder(MARKET_BUY_ONE_BTC)
+    partner = exchange.partner()
+    statement = partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff-1")).statement
+    btc_entry, usdt_entry = statement.entries
+    bad_amount = exchange_pb2.ConfirmStatementRequest(
+        request_id="confirm-bad",
+        statement=statement.name,
+        settled_entries=[common_entry(btc_entry.connection, "BTC", "1.000000001")],
+    )
+    not_an_entry = exchange_pb2.ConfirmStatementRequest(
+        request_id="confirm-other",
+        statement=statement.name,
+        settled_entries=[common_entry(btc_entry.connection, "BTC", "2.00000000")],
+    )
+    for request, expected in (
+        (
+            bad_amount,
+            (grpc.StatusCode.INVALID_ARGUMENT, "AMOUNT_TOO_PRECISE", ("settled_entries[0].amount",)),
+        ),
+        (
+            not_an_entry,
+            (grpc.StatusCode.INVALID_ARGUMENT, "SETTLED_ENTRY_NOT_IN_STATEMENT", ("settled_entries[0]",)),
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as raised:
+            partner.ConfirmStatement(request)
+        assert error_of(raised.value) == expected
+
+    confirmed = partner.ConfirmStatement(
+        exchange_pb2.ConfirmStatementRequest(
+            request_id="confirm-1", statement=statement.name, settled_entries=[usdt_entry]
+        )
+    )
+
+    assert confirmed.state == exchange_pb2.STATEMENT_STATE_CONFIRMED
+    # The BTC gain did not settle at the custodian: it stays unsettled for the next statement.
+    assert balances_of(trading) == {
+        "BTC": ("2.00000000", "1.00000000", "0.00000000", "3.00000000", "0.00000000"),
+        "USDT": ("39834.910000", "0.000000", "0.000000", "39834.910000", "0.000000"),
+    }
+    second = partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff-2")).statement
+    assert [(entry.connection, entry.asset, entry.amount) for entry in second.entries] == [
+        (CONNECTION, "BTC", "1.00000000")
+    ]
+    nothing = partner.ConfirmStatement(
+        exchange_pb2.ConfirmStatementRequest(
+            request_id="confirm-2", statement=second.name, settled_entries_only=True
+        )
+    )
+    assert nothing.state == exchange_pb2.STATEMENT_STATE_CONFIRMED
+    assert balances_of(trading)["BTC"][:2] == ("2.00000000", "1.00000000")
+
+
+def common_entry(connection: str, asset: str, amount: str) -> statement_pb2.StatementEntry:
+    return statement_pb2.StatementEntry(connection=connection, asset=asset, amount=amount)

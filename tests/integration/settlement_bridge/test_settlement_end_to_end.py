@@ -297,3 +297,90 @@ def test_client_sees_only_its_own_allocations(sandbox: Sandbox) -> None:
             metadata=bearer(ACME),
         )
     assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_loss_the_custodian_cannot_take_settles_the_rest_and_leaves_it_unsettled(sandbox: Sandbox) -> None:
+    sandbox.allocate("allocate-btc", "BTC", "2")
+    sandbox.allocate("allocate-usdt", "USDT", "100000")
+    # A break the bridge did not cause: 50,000 USDT of the allocation is unlocked at the custodian only.
+    custodian_settlement = custodian_pb2_grpc.CustodySettlementServiceStub(channel(sandbox.custodian.port))
+    custodian_settlement.UnlockAllocation(
+        custodian_pb2.UnlockAllocationRequest(
+            request_id="out-of-band",
+            connection=CONNECTION,
+            unlock_id="out-of-band",
+            asset="USDT",
+            amount="50000",
+        ),
+        metadata=bearer(BRIDGE),
+    )
+    sandbox.trading.PlaceOrder(
+        exchange_pb2.PlaceOrderRequest(
+            request_id="buy-1",
+            account="clients/acme",
+            market="BTC-USDT",
+            side=exchange_pb2.SIDE_BUY,
+            type=exchange_pb2.ORDER_TYPE_MARKET,
+            quantity="1",
+        ),
+        metadata=bearer(ACME),
+    )
+
+    settlement = sandbox.settle("settle-1")
+
+    assert (settlement.state, settlement.step) == (
+        bridge_pb2.SETTLEMENT_STATE_SUCCEEDED,
+        bridge_pb2.SETTLEMENT_STEP_DONE,
+    )
+    recorded = custodian_settlement.GetStatement(
+        custodian_pb2.GetStatementRequest(name=settlement.statement.name), metadata=bearer(BRIDGE)
+    ).statement
+    assert recorded.state == custodian_pb2.STATEMENT_STATE_PARTIALLY_SUCCEEDED
+    assert [(entry.asset, entry.state, entry.reason) for entry in recorded.entry_outcomes] == [
+        ("BTC", custodian_pb2.ENTRY_STATE_SETTLED, ""),
+        ("USDT", custodian_pb2.ENTRY_STATE_FAILED, "LOSS_EXCEEDS_ALLOCATION"),
+    ]
+    # Only the BTC gain was re-based; the USDT loss stays unsettled at the exchange.
+    mirrors = sandbox.partner.ListMirrors(exchange_pb2.ListMirrorsRequest(), metadata=bearer(BRIDGE)).mirrors
+    usdt_loss = recorded.entry_outcomes[1].amount
+    assert [(mirror.asset, mirror.mirror, mirror.unsettled) for mirror in mirrors] == [
+        ("BTC", "3.00000000", "0.00000000"),
+        ("USDT", "100000.000000", usdt_loss),
+    ]
+    custody = sandbox.custody_units("clients/acme")
+    assert (custody[(ALLOCATED, "BTC")], custody[(ALLOCATED, "USDT")]) == (
+        3 * BTC,
+        ASSETS.parse("USDT", "50000"),
+    )
+    # The out-of-band unlock is the only break: custody holds less than the mirror.
+    assert [(found.connection, found.asset) for found in settlement.breaks] == [(CONNECTION, "USDT")]
+    claims = sandbox.custody.ListClaims(
+        custodian_pb2.ListClaimsRequest(party="clients/acme"), metadata=bearer(ACME)
+    ).claims
+    assert [(claim.creditor, claim.amount, claim.reason) for claim in claims] == [
+        ("exchanges/okx-sim", usdt_loss.lstrip("-"), "LOSS_EXCEEDS_ALLOCATION")
+    ]
+
+
+def test_the_custodian_records_each_allocation_cleared_or_rejected(sandbox: Sandbox) -> None:
+    cleared = sandbox.allocate("allocate-btc", "BTC", "2")
+    rejected = sandbox.allocate("too-much", "BTC", "10")
+    custodian_settlement = custodian_pb2_grpc.CustodySettlementServiceStub(channel(sandbox.custodian.port))
+
+    def at_custodian(number: int) -> custodian_pb2.Allocation:
+        name = f"{CONNECTION}/allocations/allocation-{number}"
+        request = custodian_pb2.GetAllocationRequest(name=name)
+        return custodian_settlement.GetAllocation(request, metadata=bearer(BRIDGE)).allocation
+
+    assert (cleared.state, rejected.state) == (
+        bridge_pb2.TRANSFER_STATE_CLEARED,
+        bridge_pb2.TRANSFER_STATE_REJECTED,
+    )
+    assert (at_custodian(1).state, at_custodian(1).amount) == (
+        custodian_pb2.ALLOCATION_STATE_CLEARED,
+        "2.00000000",
+    )
+    assert (at_custodian(2).state, at_custodian(2).reason) == (
+        custodian_pb2.ALLOCATION_STATE_REJECTED,
+        "INSUFFICIENT_BALANCE",
+    )

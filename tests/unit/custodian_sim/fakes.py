@@ -8,12 +8,20 @@ from dataclasses import dataclass, field
 
 from custodian_sim.domain.audit import AuditRecord
 from custodian_sim.domain.connections import Connection
+from custodian_sim.domain.entry_outcomes import Claim
 from custodian_sim.domain.ledger import BalanceKey, Transfer
 from custodian_sim.domain.names import ConnectionName, account_owner
 from custodian_sim.domain.parties import ExchangeKey, Party
 from custodian_sim.domain.reserves import OwnerTotal
 from custodian_sim.domain.statements import RecordedStatement, StatementState
 from custodian_sim.service_layer.ports import Balance, PostedTransfer, TransferQuery
+from tests.unit.custodian_sim.allocation_fakes import (
+    FakeAllocationRepository,
+    FakeExchangeDefaultRepository,
+    FakeFrozenAccountRepository,
+    FakeLifecycleState,
+)
+from tests.unit.custodian_sim.claim_fakes import FakeClaimRepository
 
 
 @dataclass
@@ -27,6 +35,8 @@ class FakeState:
     balances: dict[BalanceKey, int] = field(default_factory=dict)
     statements: dict[str, RecordedStatement] = field(default_factory=dict)
     audit_records: list[AuditRecord] = field(default_factory=list)
+    lifecycle: FakeLifecycleState = field(default_factory=FakeLifecycleState)
+    claims: list[Claim] = field(default_factory=list)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -37,6 +47,8 @@ class FakeState:
             dict(self.balances),
             dict(self.statements),
             list(self.audit_records),
+            lifecycle=self.lifecycle.copy(),
+            claims=list(self.claims),
         )
 
 
@@ -157,6 +169,13 @@ class FakeStatementRepository:
         ]
         return max(candidates, key=lambda recorded: recorded.statement.content.number, default=None)
 
+    def names_in_state(self, state: StatementState, after_name: str, limit: int) -> list[str]:
+        return sorted(
+            name
+            for name, recorded in self._state.statements.items()
+            if recorded.state is state and name > after_name
+        )[:limit]
+
     def nonce_used(self, nonce: str) -> bool:
         return any(recorded.statement.content.nonce == nonce for recorded in self._state.statements.values())
 
@@ -196,6 +215,10 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerRepository(state)
         self.statements = FakeStatementRepository(state)
         self.audit = FakeAuditRepository(state)
+        self.claims = FakeClaimRepository(state.claims)
+        self.allocations = FakeAllocationRepository(state.lifecycle, state.statements)
+        self.frozen_accounts = FakeFrozenAccountRepository(state.lifecycle)
+        self.exchange_defaults = FakeExchangeDefaultRepository(state.lifecycle)
 
 
 class FakeStore:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from custodian_sim.adapters.signature_verifier import Ed25519SignatureVerifier
 from custodian_sim.domain.audit import AuditRecord
+from custodian_sim.domain.entry_outcomes import Claim
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import PartyKind
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement, parse_statement
@@ -19,6 +20,7 @@ from custodian_sim.service_layer.commands import (
     SimulateDeposit,
 )
 from custodian_sim.service_layer.services import CustodianService
+from custodian_sim.service_layer.statement_settlement import EntryReference
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import SimulatedClock
 from service_kit.errors import ServiceError
@@ -32,6 +34,8 @@ START_MS = 1_767_225_600_000
 
 ResultT = TypeVar("ResultT")
 AUDIT_PAGE_SIZE = 1000
+# The custodian's default: an hour of sandbox time to top up the settlement account.
+TOP_UP_WINDOW_MS = 3_600_000
 
 
 class Harness:
@@ -40,7 +44,9 @@ class Harness:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.clock = SimulatedClock(START_MS)
-        self.service = CustodianService(self.clock, ASSETS, Ed25519SignatureVerifier())
+        self.service = CustodianService(
+            self.clock, ASSETS, Ed25519SignatureVerifier(), top_up_window_ms=TOP_UP_WINDOW_MS
+        )
 
     def run(self, work: Callable[[CustodianService, UnitOfWork], ResultT]) -> ResultT:
         with self.store.unit_of_work() as uow:
@@ -90,8 +96,14 @@ class Harness:
     def lock(
         self, connection: ConnectionName, allocation_id: str, asset: str, amount_units: int
     ) -> AllocationResult:
+        """Locks as the servicer does: a refusal rolls back, then records the allocation REJECTED."""
         command = LockAllocation(connection, allocation_id, asset, amount_units)
-        return self.run(lambda service, uow: service.lock_allocation(uow, command))
+        return run_recording_refusal(
+            self.run_work,
+            self.run_work,
+            lambda uow: self.service.lock_allocation(uow, command),
+            lambda uow, error: self.service.allocations.record_lock_refusal(uow, command, error),
+        )
 
     def submit(self, content: StatementContent, signature: bytes | None = None) -> RecordedStatement:
         content, good_signature = signed(content)
@@ -105,6 +117,30 @@ class Harness:
         return self.run_statement_use_case(
             statement, lambda uow: self.service.execute_statement(uow, statement.statement_name)
         )
+
+    def dispute(
+        self, content: StatementContent, connection: ConnectionName, asset: str, reason: str = "price"
+    ) -> RecordedStatement:
+        statement = parse_statement(*signed(content), ASSETS)
+        entry = EntryReference(statement.statement_name, connection, asset)
+        return self.run_statement_use_case(
+            statement, lambda uow: self.service.statement_settlement.dispute_entry(uow, entry, reason)
+        )
+
+    def resolve(self, content: StatementContent, connection: ConnectionName, asset: str) -> RecordedStatement:
+        statement = parse_statement(*signed(content), ASSETS)
+        entry = EntryReference(statement.statement_name, connection, asset)
+        return self.run_statement_use_case(
+            statement, lambda uow: self.service.statement_settlement.resolve_entry(uow, entry)
+        )
+
+    def settle_due(self, content: StatementContent) -> RecordedStatement | None:
+        """What the top-up deadline timer does."""
+        name = parse_statement(*signed(content), ASSETS).statement_name
+        return self.run_work(lambda uow: self.service.statement_settlement.settle_due(uow, name))
+
+    def claims(self, party: str | None = None) -> list[Claim]:
+        return self.run_work(lambda uow: uow.claims.list_after(party, 0, 1000))
 
     def balance(self, account: str, asset: str) -> int:
         return self.store.snapshot()[0].get((account, asset), 0)

@@ -94,8 +94,10 @@ def test_every_state_change_is_recorded_in_order(world: Harness) -> None:
             f"ALLOCATION_LOCK 2.00000000 BTC clients/acme/available -> {ACME.name}/allocated",
             "clients/acme",
         ),
+        (f"{ACME.name}/allocations/a1", "", "RESERVED", "clients/acme"),
         (f"{OKX}/statements/1", "", "PENDING", OKX),
         (f"{OKX}/statements/1", "PENDING", "SUCCEEDED", OKX),
+        (f"{OKX}/statements/1/entries/acme/BTC", "PENDING", "SETTLED", "clients/acme"),
         (
             "unlocks/u1",
             "",
@@ -111,7 +113,8 @@ def test_records_name_the_principal_method_and_request_of_the_call(world: Harnes
     as_call("bridge", "LockAllocation", "lock-7")(lambda: world.lock(ACME, "a7", "BTC", BTC))
     world.lock(ACME, "a8", "BTC", BTC)
 
-    called, uncalled = world.audit_records()[-2:]
+    # Each lock leaves two records: its transfer's and its allocation's.
+    called, _, uncalled, _ = world.audit_records()[-4:]
 
     assert (called.principal, called.method, called.request_id) == ("bridge", "LockAllocation", "lock-7")
     assert called.record_time_ms == world.clock.now_ms()
@@ -167,19 +170,19 @@ def test_a_refused_statement_leaves_no_transfer_and_one_audit_record(world: Harn
     assert (record.principal, record.method, record.request_id) == ("bridge", "SubmitStatement", "attack")
 
 
-def test_a_refused_execution_is_recorded_and_a_statement_nobody_submitted_is_not(world: Harness) -> None:
-    # Gains the settlement account cannot pay: the statement stays PENDING.
+def test_a_refused_resolution_is_recorded_and_a_statement_nobody_submitted_is_not(world: Harness) -> None:
+    # Resolving an entry of a statement that has not executed is an illegal transition.
     content = statement_content(OKX, 1, [(ACME.name, "BTC", "20.00000000")])
     world.submit(content)
     count = len(world.audit_records())
 
-    error = refused(lambda: world.execute(content))
+    error = refused(lambda: world.resolve(content, ACME, "BTC"))
     unknown = refused(lambda: world.execute(statement_content(OKX, 5, [])))
 
-    assert error.reason == "INSUFFICIENT_SETTLEMENT_FUNDS"
+    assert error.reason == "STATEMENT_NOT_EXECUTED"
     assert unknown.code is ErrorCode.NOT_FOUND
     assert changes(world.audit_records()[count:]) == [
-        (content.name, "PENDING", "REFUSED: INSUFFICIENT_SETTLEMENT_FUNDS", OKX)
+        (content.name, "PENDING", "REFUSED: STATEMENT_NOT_EXECUTED", OKX)
     ]
 
 

@@ -63,7 +63,8 @@ def test_a_new_connection_is_pending_and_takes_no_allocation_until_activated(wor
 
     assert activate(world, ACME).state is ConnectionState.ACTIVE
     assert activate(world, ACME).state is ConnectionState.ACTIVE
-    assert world.lock(ACME, "a1", "BTC", BTC).allocated_units == BTC
+    # The refused allocation id stays REJECTED; a new allocation takes a new id.
+    assert world.lock(ACME, "a2", "BTC", BTC).allocated_units == BTC
 
 
 def test_closing_needs_every_allocation_returned_and_is_final(world: Harness) -> None:

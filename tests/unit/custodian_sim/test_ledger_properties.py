@@ -1,9 +1,13 @@
-"""Property: random deposits, locks, unlocks and statements keep the ledger balanced and exactly-once.
+"""Property: random deposits, locks, unlocks, statements and disputes keep the ledger balanced.
 
 After every step the ledger sums to zero per asset, the proof of reserves balances, no
 allocation is negative, no transfer id appears twice, and every refused statement (forged,
-replayed nonce, changed content, out of sequence, over-claiming) left no transfer and exactly
-one audit record.
+replayed nonce, changed content, out of sequence) left no transfer and exactly one audit
+record. Over-claiming statements fail only their over-claimed entries, each with one claim;
+statements the exchange cannot pay wait for a top-up or their deadline; disputed entries are
+held and resolved later as adjustments. Allocations are cleared or released once, each with
+exactly the transfers of its state; the exchange may default at any step, after which it holds
+no allocation, its settlement balance stays frozen, and defaulting again moves nothing.
 """
 
 from __future__ import annotations
@@ -18,15 +22,23 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from custodian_sim.domain.allocation_lifecycle import AllocationState, release_transfer_id
+from custodian_sim.domain.allocations import lock_transfer_id
 from custodian_sim.domain.audit import REFUSED_PREFIX
+from custodian_sim.domain.connections import ConnectionState
+from custodian_sim.domain.defaults import DefaultClaimKind, ExchangeDefault
+from custodian_sim.domain.entry_outcomes import LOSS_EXCEEDS_ALLOCATION, EntryState
 from custodian_sim.domain.ledger import may_go_negative
-from custodian_sim.domain.names import WORLD_OWNER, ConnectionName
-from custodian_sim.domain.statements import StatementState
+from custodian_sim.domain.names import WORLD_OWNER, ConnectionName, allocated_account
+from custodian_sim.domain.statement_execution import derive_state
+from custodian_sim.domain.statements import EXECUTED_STATES, RecordedStatement, StatementState
 from custodian_sim.service_layer.commands import UnlockAllocation
 from custodian_sim.service_layer.ports import TransferQuery
-from service_kit.errors import ServiceError
+from custodian_sim.service_layer.services import CustodianService
+from custodian_sim.service_layer.unit_of_work import UnitOfWork
+from service_kit.errors import ErrorCode, ServiceError
 from service_kit.statement import StatementContent
-from tests.unit.custodian_sim.harness import ASSETS, Harness
+from tests.unit.custodian_sim.harness import ASSETS, TOP_UP_WINDOW_MS, Harness
 from tests.unit.custodian_sim.statement_factory import exchange_private_key, statement_content
 from tests.unit.custodian_sim.stores import FakeStoreWithSnapshot, Snapshot, SqliteStore, Store
 
@@ -62,6 +74,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.pending: StatementContent | None = None
         self.used_nonces: list[str] = []
         self.accepted: dict[int, StatementContent] = {}
+        # Disputed entries of executed statements, waiting to be resolved.
+        self.held: list[tuple[StatementContent, ConnectionName, str]] = []
+        # The outcome of the exchange's default procedure, once it ran.
+        self.defaulted: ExchangeDefault | None = None
 
     def make_store(self) -> Store:
         return FakeStoreWithSnapshot()
@@ -94,8 +110,12 @@ class LedgerMachine(RuleBasedStateMachine):
                     partial(self.harness.lock, connection, f"{client_id}-open-{asset}", asset, 8_000)
                 )
 
-    def apply(self, operation: Operation) -> bool:
-        """Applies an operation and then again: a refusal changes nothing, a retry changes nothing."""
+    def apply(self, operation: Operation, replayable: bool = True) -> bool:
+        """Applies an operation and then again: a refusal changes nothing, a retry changes nothing.
+
+        A replayable operation changes nothing whenever it is applied again later; executing a
+        statement that waits for a top-up is not, because a deposit in between lets it settle.
+        """
         before = self.harness.store.snapshot()
         try:
             operation()
@@ -107,7 +127,8 @@ class LedgerMachine(RuleBasedStateMachine):
         operation()
         assert self.harness.store.snapshot() == after, "re-applying an operation id changed the ledger"
         assert len(self.harness.audit_records()) == audit_count, "a retry appended an audit record"
-        self.succeeded.append(operation)
+        if replayable:
+            self.succeeded.append(operation)
         return True
 
     def submit(self, content: StatementContent, signature: bytes | None) -> bool:
@@ -151,14 +172,36 @@ class LedgerMachine(RuleBasedStateMachine):
         command = UnlockAllocation(ConnectionName(client_id, "okx-sim"), unlock_id, asset, units)
         self.apply(lambda: self.harness.run(lambda service, uow: service.unlock_allocation(uow, command)))
 
-    @rule(statement_entries=entries, trade_count=st.integers(0, 5), forged=rarely, replay_nonce=rarely)
+    @rule(
+        statement_entries=entries,
+        trade_count=st.integers(0, 5),
+        forged=rarely,
+        replay_nonce=rarely,
+        over_claim=st.none() | st.tuples(st.sampled_from(CLIENT_IDS), st.sampled_from(ASSET_CODES), amounts),
+        unfunded_gain=st.none()
+        | st.tuples(st.sampled_from(CLIENT_IDS), st.sampled_from(ASSET_CODES), amounts),
+    )
     def submit_next_statement(
         self,
         statement_entries: dict[tuple[str, str], int],
         trade_count: int,
         forged: bool,
         replay_nonce: bool,
+        over_claim: tuple[str, str, int] | None = None,
+        unfunded_gain: tuple[str, str, int] | None = None,
     ) -> None:
+        if unfunded_gain is not None:
+            # A gain larger than the exchange's settlement account by `excess` units.
+            client_id, asset, excess = unfunded_gain
+            funds = self.harness.balance(f"{OKX}/settlement", asset)
+            statement_entries = {**statement_entries, (client_id, asset): funds + excess}
+            event("statement with an unfunded gain")
+        if over_claim is not None:
+            # A loss larger than the connection's allocation by `excess` units.
+            client_id, asset, excess = over_claim
+            allocated = self.harness.balance(allocated_account(ConnectionName(client_id, "okx-sim")), asset)
+            statement_entries = {**statement_entries, (client_id, asset): -(allocated + excess)}
+            event("over-claiming statement")
         number = self.last_number + 1
         content = statement_content(
             OKX,
@@ -208,9 +251,71 @@ class LedgerMachine(RuleBasedStateMachine):
     def execute_pending_statement(self) -> None:
         pending = self.pending
         assert pending is not None
-        if self.apply(lambda: self.harness.execute(pending)):
-            event("statement executed")
-            self.pending = None
+        if self.apply(lambda: self.harness.execute(pending), replayable=False):
+            self.after_execution(pending, lambda: self.harness.execute(pending))
+
+    def after_execution(self, content: StatementContent, execute: Operation) -> None:
+        """Notes an executed statement's held entries; a statement still waiting stays pending."""
+        recorded = self.recorded(content.name)
+        event(f"statement {recorded.state.value}")
+        if recorded.state not in EXECUTED_STATES:
+            assert recorded.state is StatementState.AWAITING_TOP_UP
+            return
+        self.pending = None
+        self.succeeded.append(execute)
+        for outcome in recorded.entry_outcomes():
+            if outcome.state is EntryState.DISPUTED:
+                self.held.append((content, outcome.connection, outcome.asset))
+
+    def recorded(self, name: str) -> RecordedStatement:
+        found = self.harness.run_work(lambda uow: uow.statements.get(name))
+        assert found is not None
+        return found
+
+    @precondition(lambda self: self.pending is not None)
+    @rule()
+    def reach_the_top_up_deadline(self) -> None:
+        """The deadline timer of a statement waiting for a top-up fires (nothing happens otherwise)."""
+        pending = self.pending
+        assert pending is not None
+        self.harness.clock.advance(TOP_UP_WINDOW_MS)
+        if self.harness.settle_due(pending) is not None:
+            self.after_execution(pending, lambda: self.harness.execute(pending))
+
+    @precondition(lambda self: self.pending is not None and self.pending.entries)
+    @rule(data=st.data())
+    def dispute_a_pending_entry(self, data: st.DataObject) -> None:
+        pending = self.pending
+        assert pending is not None
+        entry = data.draw(st.sampled_from(pending.entries))
+        connection = ConnectionName.parse(entry.connection, "connection")
+        # Disputing again is a no-op; once the statement executed it is refused, so not replayable.
+        assert self.apply(lambda: self.harness.dispute(pending, connection, entry.asset), replayable=False)
+        event("entry disputed")
+
+    @precondition(lambda self: self.held)
+    @rule(data=st.data())
+    def resolve_a_held_entry(self, data: st.DataObject) -> None:
+        content, connection, asset = data.draw(st.sampled_from(self.held))
+        before = self.harness.store.snapshot()
+        try:
+            self.harness.resolve(content, connection, asset)
+        except ServiceError as error:
+            expected = "ACCOUNT_FROZEN" if self.defaulted else "INSUFFICIENT_SETTLEMENT_FUNDS"
+            assert error.reason == expected, error.reason
+            assert self.harness.store.snapshot() == before
+            event("resolution refused")
+            return
+        self.held.remove((content, connection, asset))
+        after = self.harness.store.snapshot()
+        error_reason = ""
+        try:
+            self.harness.resolve(content, connection, asset)
+        except ServiceError as error:
+            error_reason = error.reason
+        assert error_reason == "ENTRY_NOT_DISPUTED", "a resolved entry is resolved once"
+        assert self.harness.store.snapshot() == after
+        event("entry resolved")
 
     @rule(statement_entries=entries, trade_count=st.integers(0, 5))
     def settle_a_period(self, statement_entries: dict[tuple[str, str], int], trade_count: int) -> None:
@@ -241,6 +346,119 @@ class LedgerMachine(RuleBasedStateMachine):
         for (account, asset), units in balances.items():
             if account.endswith("/allocated"):
                 assert units >= 0, f"{account} {asset} is {units}"
+
+    @invariant()
+    def every_failed_entry_left_one_claim_and_settled_entries_their_transfers(self) -> None:
+        statements = [self.recorded(content.name) for content in self.accepted.values()]
+        transfers = self.harness.store.snapshot()[1]
+        expected_claims = []
+        for recorded in statements:
+            outcomes = recorded.entry_outcomes()
+            if recorded.state in EXECUTED_STATES:
+                assert recorded.state is derive_state(outcomes), recorded.name
+            for outcome in outcomes:
+                if outcome.state is EntryState.SETTLED:
+                    assert outcome.transfer_id in recorded.transfer_ids
+                    transfer = transfers[outcome.transfer_id]
+                    assert transfer.amount_units == abs(outcome.amount_units)
+                    assert transfer.reference == recorded.name
+                elif outcome.state is EntryState.FAILED:
+                    client, exchange = outcome.connection.client, outcome.connection.exchange
+                    creditor, debtor = (
+                        (exchange, client)
+                        if outcome.reason == LOSS_EXCEEDS_ALLOCATION
+                        else (client, exchange)
+                    )
+                    expected_claims.append(
+                        (
+                            creditor,
+                            debtor,
+                            outcome.asset,
+                            abs(outcome.amount_units),
+                            recorded.name,
+                            outcome.connection,
+                        )
+                    )
+        claims = [
+            (draft.creditor, draft.debtor, draft.asset, draft.amount_units, draft.statement, draft.connection)
+            for draft in (claim.draft for claim in self.harness.claims())
+        ]
+        assert sorted(claims, key=repr) == sorted(expected_claims, key=repr)
+
+    @rule(lock_id=operation_ids, clear=st.booleans())
+    def clear_or_release_an_allocation(self, lock_id: str, clear: bool) -> None:
+        """The bridge's last step (clear) or its compensation (release) of a lock."""
+
+        def finish(service: CustodianService, uow: UnitOfWork) -> object:
+            allocation = uow.allocations.get(lock_id)
+            if allocation is None:
+                raise ServiceError(ErrorCode.NOT_FOUND, "ALLOCATION_NOT_FOUND", lock_id)
+            if clear:
+                return service.allocations.clear(uow, allocation.name)
+            return service.allocations.release(uow, allocation.name, "VENUE_HALTED")
+
+        if self.apply(lambda: self.harness.run(finish)):
+            event(f"allocation {'cleared' if clear else 'released'}")
+
+    # Only after some history (the opening deposits and locks are ten operations), so that most
+    # runs also exercise the exchange before it fails.
+    @precondition(lambda self: len(self.succeeded) >= 16)
+    @rule(apply_last_statement=st.booleans())
+    def default_the_exchange(self, apply_last_statement: bool) -> None:
+        """The exchange defaults; defaulting again returns the same record and moves nothing."""
+
+        def release_on_default() -> ExchangeDefault:
+            return self.harness.run(
+                lambda service, uow: service.defaults.release_on_default(uow, OKX, apply_last_statement)
+            )
+
+        # apply() runs it twice and checks that the second run changed no balance, transfer,
+        # statement or audit record.
+        assert self.apply(release_on_default)
+        record = release_on_default()
+        if self.defaulted is None:
+            self.defaulted = record
+            event(f"exchange defaulted, last statement applied: {record.statement.applied}")
+        assert record == self.defaulted
+        pending = self.pending
+        if pending is not None and self.recorded(pending.name).state in EXECUTED_STATES:
+            self.after_execution(pending, lambda: self.harness.execute(pending))
+
+    @invariant()
+    def a_defaulted_exchange_holds_no_allocation_and_its_settlement_stays_frozen(self) -> None:
+        if self.defaulted is None:
+            return
+        balances = self.harness.store.snapshot()[0]
+        for client_id in CLIENT_IDS:
+            connection = ConnectionName(client_id, "okx-sim")
+            state = self.harness.run_work(lambda uow, name=connection: uow.connections.get(name))
+            assert state is not None and state.state is ConnectionState.DEFAULTED
+            for asset in ASSET_CODES:
+                assert balances.get((allocated_account(connection), asset), 0) == 0
+        frozen = {
+            claim.asset: claim.amount_units
+            for claim in self.defaulted.claims
+            if claim.kind is DefaultClaimKind.FROZEN_SETTLEMENT
+        }
+        for asset in ASSET_CODES:
+            assert balances.get((f"{OKX}/settlement", asset), 0) == frozen.get(asset, 0), asset
+
+    @invariant()
+    def every_allocation_has_exactly_the_transfers_of_its_state(self) -> None:
+        transfers = self.harness.store.snapshot()[1]
+        for state in AllocationState:
+            found = self.harness.run_work(
+                lambda uow, state=state: uow.allocations.list_for_exchange(OKX, state)
+            )
+            for allocation in found:
+                assert allocation.state is not AllocationState.PENDING
+                locked = lock_transfer_id(allocation.allocation_id) in transfers
+                assert locked == (allocation.state is not AllocationState.REJECTED), allocation
+                released = release_transfer_id(allocation.allocation_id) in transfers
+                compensated = (
+                    allocation.state is AllocationState.RELEASED and allocation.reason != "EXCHANGE_DEFAULTED"
+                )
+                assert released == compensated, allocation
 
     @invariant()
     def no_transfer_id_appears_twice_in_the_journal(self) -> None:
@@ -281,9 +499,7 @@ def check_ledger(snapshot: Snapshot) -> None:
         key: units for key, units in folded.items() if units
     }
     # Every executed statement names transfers that exist; none is shared.
-    executed_ids = [
-        id_ for state, ids in statements.values() if state is StatementState.SUCCEEDED for id_ in ids
-    ]
+    executed_ids = [id_ for state, ids in statements.values() if state in EXECUTED_STATES for id_ in ids]
     assert len(executed_ids) == len(set(executed_ids))
     assert set(executed_ids) <= set(transfers)
 

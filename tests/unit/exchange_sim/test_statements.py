@@ -8,7 +8,7 @@ import pytest
 
 from exchange_sim.adapters.signing import Ed25519StatementSigner
 from exchange_sim.domain.orders import OrderType, Side
-from exchange_sim.domain.statements import StatementState
+from exchange_sim.domain.statements import StatementEntry, StatementState
 from exchange_sim.domain.venue import Venue
 from service_kit.errors import ErrorCode, ServiceError
 from service_kit.signing import private_key_from_seed, public_key_bytes, verify
@@ -142,3 +142,52 @@ def test_confirming_an_unknown_statement_is_refused(name: str, code: ErrorCode, 
     with pytest.raises(ServiceError) as raised:
         venue.confirm_statement(name, 6_000)
     assert (raised.value.code, raised.value.reason) == (code, reason)
+
+
+def test_a_partial_confirm_rebases_only_the_settled_entries_and_the_rest_carries_over() -> None:
+    venue = traded_venue()
+    first = venue.issue_statement(5_000, SIGNER.sign)
+    bob_btc, bob_usdt = first.entries[2], first.entries[3]
+    acme_before = balance_snapshot(venue)
+
+    venue.confirm_statement(first.name, 7_000, [bob_btc, bob_usdt])
+
+    assert first.state is StatementState.CONFIRMED
+    bob = venue.accounts.by_name("clients/bob")
+    assert (bob.balance("BTC").mirror_units, bob.balance("BTC").unsettled_units) == (BTC, 0)
+    acme = venue.accounts.by_name("clients/acme")
+    # acme's entries did not settle at the custodian: still unsettled, counted in the next statement.
+    assert {key: value for key, value in balance_snapshot(venue).items() if key[0] == acme.name} == {
+        key: value for key, value in acme_before.items() if key[0] == acme.name
+    }
+    second = venue.issue_statement(9_000, SIGNER.sign)
+    assert [(entry.connection, entry.asset, entry.amount_units) for entry in second.entries] == [
+        (connection("acme"), "BTC", -BTC // 2),
+        (connection("acme"), "USDT", 29_925_030_000),
+    ]
+
+
+def test_a_confirm_with_nothing_settled_rebases_nothing() -> None:
+    venue = traded_venue()
+    first = venue.issue_statement(5_000, SIGNER.sign)
+    before = balance_snapshot(venue)
+
+    venue.confirm_statement(first.name, 7_000, [])
+
+    assert first.state is StatementState.CONFIRMED
+    assert balance_snapshot(venue) == before
+
+
+def test_a_settled_entry_must_be_one_of_the_statement() -> None:
+    venue = traded_venue()
+    first = venue.issue_statement(5_000, SIGNER.sign)
+    changed = StatementEntry(first.entries[0].connection, first.entries[0].asset, 1)
+
+    for settled in ([changed], [first.entries[0], first.entries[0]]):
+        with pytest.raises(ServiceError) as raised:
+            venue.confirm_statement(first.name, 7_000, settled)
+        assert (raised.value.code, raised.value.reason) == (
+            ErrorCode.INVALID_ARGUMENT,
+            "SETTLED_ENTRY_NOT_IN_STATEMENT",
+        )
+    assert first.state is StatementState.ISSUED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service_kit.money import AssetScales
@@ -15,6 +16,7 @@ from settlement_bridge.domain.settlement import IssuedStatement
 from settlement_bridge.service_layer.ports import (
     CustodyBalance,
     MirrorBalance,
+    StatementExecution,
     VenueIdentity,
     VenueRefusedError,
     VenueUnavailableError,
@@ -63,10 +65,17 @@ class FakeCustodian:
         self.connections: set[tuple[str, str]] = set()
         # Connection names the bridge has activated; only these accept locks, as at the custodian.
         self.active_connections: set[str] = set()
-        self._locks: set[str] = set()
+        # Each lock's allocation id -> (connection, asset, amount, state), as the custodian records it.
+        self.allocations: dict[str, tuple[str, str, int, str]] = {}
+        self._rejections: dict[str, str] = {}
         self._unlocks: set[str] = set()
         self.submitted: dict[str, IssuedStatement] = {}
         self.executed: list[str] = []
+        self.executions: dict[str, StatementExecution] = {}
+        # Request ids of every execute call, in order, and the answer stored under each (as the
+        # custodian's request log does: a known request_id gets its first answer again).
+        self.execute_request_ids: list[str] = []
+        self._execute_answers: dict[str, StatementExecution] = {}
 
     def deposit(self, account: str, asset: str, amount_units: int) -> None:
         """Books a deposit from the outside world."""
@@ -86,15 +95,44 @@ class FakeCustodian:
         self, request_id: str, connection: str, allocation_id: str, asset: str, amount_units: int
     ) -> None:
         self._enter("lock_allocation")
-        if allocation_id in self._locks:
+        if allocation_id in self.allocations:
+            # One allocation id, one outcome: a rejected lock is refused again with its reason.
+            if allocation_id in self._rejections:
+                raise refused(self.venue, self._rejections[allocation_id])
             return
-        if connection not in self.active_connections:
-            raise refused(self.venue, "CONNECTION_NOT_ACTIVE")
         client = parse_connection_name(connection, "connection").client_name
-        if self.balances[(f"{client}/available", asset)] < amount_units:
-            raise refused(self.venue, "INSUFFICIENT_BALANCE")
-        self._locks.add(allocation_id)
+        reason = ""
+        if connection not in self.active_connections:
+            reason = "CONNECTION_NOT_ACTIVE"
+        elif self.balances[(f"{client}/available", asset)] < amount_units:
+            reason = "INSUFFICIENT_BALANCE"
+        if reason:
+            self.allocations[allocation_id] = (connection, asset, amount_units, "REJECTED")
+            self._rejections[allocation_id] = reason
+            raise refused(self.venue, reason)
+        self.allocations[allocation_id] = (connection, asset, amount_units, "RESERVED")
         self._move(f"{client}/available", f"{connection}/allocated", asset, amount_units)
+
+    def clear_allocation(self, request_id: str, connection: str, allocation_id: str) -> None:
+        self._enter("clear_allocation")
+        recorded_connection, asset, amount_units, state = self.allocations[allocation_id]
+        assert recorded_connection == connection
+        if state not in ("RESERVED", "CLEARED"):
+            raise refused(self.venue, f"ALLOCATION_{state}")
+        self.allocations[allocation_id] = (connection, asset, amount_units, "CLEARED")
+
+    def release_allocation(self, request_id: str, connection: str, allocation_id: str, reason: str) -> None:
+        self._enter("release_allocation")
+        assert reason, "a release always says why"
+        recorded_connection, asset, amount_units, state = self.allocations[allocation_id]
+        assert recorded_connection == connection
+        if state == "RELEASED":
+            return
+        if state != "RESERVED":
+            raise refused(self.venue, f"ALLOCATION_{state}")
+        client = parse_connection_name(connection, "connection").client_name
+        self.allocations[allocation_id] = (connection, asset, amount_units, "RELEASED")
+        self._move(f"{connection}/allocated", f"{client}/available", asset, amount_units)
 
     def unlock_allocation(
         self, request_id: str, connection: str, unlock_id: str, asset: str, amount_units: int
@@ -112,20 +150,53 @@ class FakeCustodian:
         self._enter("submit_statement")
         self.submitted[statement.name] = statement
 
-    def execute_statement(self, request_id: str, statement_name: str) -> None:
+    def execute_statement(self, request_id: str, statement_name: str) -> StatementExecution:
         self._enter("execute_statement")
+        self.execute_request_ids.append(request_id)
+        if request_id not in self._execute_answers:
+            self._execute_answers[request_id] = self._execute(statement_name)
+        return self._execute_answers[request_id]
+
+    def _execute(self, statement_name: str) -> StatementExecution:
+        """As the custodian: a loss beyond its allocation fails alone; unpaid gains wait for a top-up."""
         if statement_name in self.executed:
-            return
+            return self.executions[statement_name]
         statement = self.submitted[statement_name]
         settlement_account = f"{statement.content.exchange}/settlement"
+        settled: list[StatementEntryContent] = []
+        funds = {asset: self.balances[(settlement_account, asset)] for asset in ASSETS.scales}
+        gains = []
         for entry in statement.content.entries:
+            units = ASSETS.parse(entry.asset, entry.amount, allow_negative=True)
+            if units > 0:
+                gains.append((entry, units))
+            elif self.balances[(f"{entry.connection}/allocated", entry.asset)] >= -units:
+                settled.append(entry)
+                funds[entry.asset] -= units
+        needed: dict[str, int] = defaultdict(int)
+        for entry, units in gains:
+            needed[entry.asset] += units
+        if any(units > funds[asset] for asset, units in needed.items()):
+            execution = StatementExecution(awaiting_top_up=True)
+            self.executions[statement_name] = execution
+            return execution
+        settled += [entry for entry, _ in gains]
+        for entry in settled:
             units = ASSETS.parse(entry.asset, entry.amount, allow_negative=True)
             allocated_account = f"{entry.connection}/allocated"
             if units < 0:
                 self._move(allocated_account, settlement_account, entry.asset, -units)
             else:
                 self._move(settlement_account, allocated_account, entry.asset, units)
+        every_entry = len(settled) == len(statement.content.entries)
+        execution = StatementExecution(settled_entries=None if every_entry else tuple(settled))
+        self.executions[statement_name] = execution
         self.executed.append(statement_name)
+        return execution
+
+    def get_statement_execution(self, statement_name: str) -> StatementExecution:
+        self._enter("get_statement_execution")
+        return self.executions[statement_name]
 
     def list_balances(self, owner: str) -> list[CustodyBalance]:
         self._enter("list_balances")
@@ -177,6 +248,8 @@ class FakeExchange:
         self.reservations: dict[str, tuple[str, str, int, str]] = {}
         self.holds: dict[str, tuple[str, str, int, str]] = {}
         self.statements: list[_Statement] = []
+        # The entries each confirmation re-based.
+        self.confirmed_entries: dict[str, tuple[StatementEntryContent, ...]] = {}
         self.trade_sequence = 0
         self.now_ms = 1_767_225_600_000
         # When set, statements are signed with this key instead of the venue's own.
@@ -273,12 +346,21 @@ class FakeExchange:
         self.statements.append(_Statement(issued, request_ids=[request_id]))
         return issued
 
-    def confirm_statement(self, request_id: str, statement_name: str) -> None:
+    def confirm_statement(
+        self,
+        request_id: str,
+        statement_name: str,
+        settled_entries: Sequence[StatementEntryContent] | None = None,
+    ) -> None:
         self._enter("confirm_statement")
         recorded = next(s for s in self.statements if s.issued.name == statement_name)
         if recorded.confirmed:
             return
-        for entry in recorded.issued.content.entries:
+        entries = recorded.issued.content.entries
+        rebased = entries if settled_entries is None else tuple(settled_entries)
+        assert set(rebased) <= set(entries), "settled entries are entries of the statement"
+        self.confirmed_entries[statement_name] = tuple(rebased)
+        for entry in rebased:
             units = ASSETS.parse(entry.asset, entry.amount, allow_negative=True)
             book = self.books[(entry.connection, entry.asset)]
             book.mirror_units += units

@@ -88,14 +88,16 @@ def test_allocation_request_ids_are_fixed_by_its_number() -> None:
     second.lock_succeeded()
     assert first.request_id(AllocationStep.LOCK) == "allocations/3/lock"
     assert second.request_id(AllocationStep.LOCK) == first.request_id(AllocationStep.LOCK)
-    assert first.allocation_id != first.unlock_id
+    assert first.allocation_id == "allocation-3"
 
 
 def test_allocation_happy_path_and_compensation() -> None:
     cleared = allocation()
     cleared.lock_succeeded()
     cleared.reserve_succeeded()
-    cleared.clear_succeeded(now_ms=20)
+    cleared.clear_succeeded()
+    assert (cleared.state, cleared.step) == (TransferState.PENDING, AllocationStep.CLEAR_LOCK)
+    cleared.lock_cleared(now_ms=20)
     assert (cleared.state, cleared.step, cleared.end_time_ms) == (
         TransferState.CLEARED,
         AllocationStep.DONE,
@@ -113,7 +115,7 @@ def test_allocation_happy_path_and_compensation() -> None:
 def test_illegal_allocation_transitions_are_assertion_errors() -> None:
     fresh = allocation()
     with pytest.raises(AssertionError):
-        fresh.clear_succeeded(now_ms=1)
+        fresh.clear_succeeded()
     with pytest.raises(AssertionError):
         fresh.start_compensation("TOO_EARLY")  # nothing to compensate before the lock
     fresh.lock_refused("INSUFFICIENT_BALANCE", now_ms=1)
@@ -121,7 +123,16 @@ def test_illegal_allocation_transitions_are_assertion_errors() -> None:
         fresh.lock_succeeded()
 
 
-_ALLOCATION_EVENTS = ["lock", "lock_refused", "reserve", "clear", "compensate", "release", "unlock"]
+_ALLOCATION_EVENTS = [
+    "lock",
+    "lock_refused",
+    "reserve",
+    "clear",
+    "clear_lock",
+    "compensate",
+    "release",
+    "unlock",
+]
 
 
 @given(st.lists(st.sampled_from(_ALLOCATION_EVENTS), max_size=12))
@@ -145,7 +156,8 @@ def _apply(subject: Allocation, event: str) -> None:
         "lock": subject.lock_succeeded,
         "lock_refused": lambda: subject.lock_refused("INSUFFICIENT_BALANCE", 5),
         "reserve": subject.reserve_succeeded,
-        "clear": lambda: subject.clear_succeeded(5),
+        "clear": subject.clear_succeeded,
+        "clear_lock": lambda: subject.lock_cleared(5),
         "compensate": lambda: subject.start_compensation("REFUSED"),
         "release": subject.release_succeeded,
         "unlock": lambda: subject.unlock_succeeded(5),

@@ -6,7 +6,12 @@ import pytest
 
 from service_kit.errors import ErrorCode, ServiceError
 from settlement_bridge.domain.names import ConnectionName
-from settlement_bridge.domain.settlement import ReconciliationBreak, SettlementState, SettlementStep
+from settlement_bridge.domain.settlement import (
+    ReconciliationBreak,
+    SettlementCycle,
+    SettlementState,
+    SettlementStep,
+)
 from tests.unit.settlement_bridge.conftest import ACME, INTERVAL_MS, Bridge
 from tests.unit.settlement_bridge.fakes import BTC, USDT, refused, unavailable
 
@@ -198,3 +203,95 @@ def test_reconciliation_covers_every_client_of_the_exchange(bridge: Bridge) -> N
     cycle = bridge.settlements.run("okx-sim")
 
     assert cycle.breaks == (ReconciliationBreak(globex.name, "BTC", BTC - 1, BTC),)
+
+
+def test_a_partially_executed_statement_is_confirmed_with_its_settled_entries_only(bridge: Bridge) -> None:
+    # acme lost more USDT than its allocation: that entry fails at the custodian, the BTC gain settles.
+    bridge.allocations.create(ACME, "BTC", 2 * BTC)
+    bridge.allocations.create(ACME, "USDT", 50_000 * USDT)
+    bridge.exchange.trade(ACME.name, {"BTC": BTC, "USDT": -60_060 * USDT})
+
+    cycle = bridge.settlements.run("okx-sim")
+
+    assert (cycle.state, cycle.breaks) == (SettlementState.SUCCEEDED, ())
+    assert bridge.custodian.balances[ALLOCATED_BTC] == 3 * BTC
+    assert bridge.custodian.balances[ALLOCATED_USDT] == 50_000 * USDT
+    assert [
+        (entry.asset, entry.amount) for entry in bridge.exchange.confirmed_entries[cycle_statement(cycle)]
+    ] == [("BTC", "1.00000000")]
+    assert bridge.exchange.books[(ACME.name, "BTC")].mirror_units == 3 * BTC
+    # The unsettled loss stays at the exchange and falls into the next statement.
+    assert bridge.exchange.books[(ACME.name, "USDT")].unsettled_units == -60_060 * USDT
+
+
+def test_a_statement_awaiting_a_top_up_keeps_its_cycle_running_until_the_exchange_pays(
+    bridge: Bridge,
+) -> None:
+    allocate_and_buy_one_btc(bridge)
+    # The exchange's settlement account cannot pay acme's 1 BTC gain.
+    bridge.custodian.balances[SETTLEMENT_BTC] = BTC - 1
+
+    waiting = bridge.settlements.run("okx-sim")
+
+    assert (waiting.number, waiting.state, waiting.step) == (
+        1,
+        SettlementState.RUNNING,
+        SettlementStep.EXECUTE,
+    )
+    assert bridge.settlements.get(1) == waiting
+    assert bridge.custodian.executed == [] and bridge.exchange.count("confirm_statement") == 0
+    # Another run asks the custodian again instead of cutting off a new period.
+    again = bridge.settlements.run("okx-sim")
+    assert (again.number, again.state, again.execute_attempts) == (1, SettlementState.RUNNING, 2)
+    assert bridge.exchange.count("create_statement") == 1
+    assert bridge.settlements.resume_running() == 0
+    # The first request_id is answered as the first time; each ask after it has its own.
+    assert bridge.custodian.execute_request_ids == [
+        "settlements/1/execute",
+        "settlements/1/execute/1",
+        "settlements/1/execute",
+        "settlements/1/execute/2",
+        "settlements/1/execute",
+        "settlements/1/execute/3",
+    ]
+    assert bridge.settlements.get(1).execute_attempts == 3
+
+    # Topped up at the same sandbox time: the next ask is new, so the custodian checks again.
+    bridge.custodian.balances[SETTLEMENT_BTC] += 1
+    done = bridge.settlements.resume(1)
+
+    assert (done.state, done.breaks) == (SettlementState.SUCCEEDED, ())
+    assert bridge.custodian.executed == ["exchanges/okx-sim/statements/1"]
+    assert bridge.exchange.books[(ACME.name, "BTC")].mirror_units == 3 * BTC
+    assert bridge.exchange.count("create_statement") == 1
+    assert bridge.settlements.run("okx-sim").number == 2
+
+
+def test_a_restart_resumes_a_cycle_awaiting_a_top_up(bridge: Bridge) -> None:
+    allocate_and_buy_one_btc(bridge)
+    bridge.custodian.balances[SETTLEMENT_BTC] = 0
+    assert bridge.settlements.run("okx-sim").state is SettlementState.RUNNING
+    bridge.custodian.balances[SETTLEMENT_BTC] = 100 * BTC
+
+    restarted = bridge.restart()
+
+    assert restarted.settlements.resume_running() == 1
+    assert restarted.settlements.get(1).state is SettlementState.SUCCEEDED
+    restarted.database.close()
+
+
+def cycle_statement(cycle: SettlementCycle) -> str:
+    assert cycle.statement is not None
+    return cycle.statement.name
+
+
+def test_a_statement_that_settled_nothing_is_confirmed_with_no_entry_rebased(bridge: Bridge) -> None:
+    bridge.allocations.create(ACME, "USDT", 50_000 * USDT)
+    bridge.exchange.trade(ACME.name, {"USDT": -60_060 * USDT})
+
+    cycle = bridge.settlements.run("okx-sim")
+
+    assert cycle.state is SettlementState.SUCCEEDED
+    assert bridge.exchange.confirmed_entries[cycle_statement(cycle)] == ()
+    assert bridge.exchange.books[(ACME.name, "USDT")].mirror_units == 50_000 * USDT
+    assert bridge.exchange.books[(ACME.name, "USDT")].unsettled_units == -60_060 * USDT

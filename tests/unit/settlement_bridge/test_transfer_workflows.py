@@ -84,8 +84,9 @@ def test_allocation_locks_then_reserves_then_clears(bridge: Bridge) -> None:
     assert bridge.custodian.balances[ALLOCATED_BTC] == 2 * BTC
     assert bridge.custodian.balances[AVAILABLE_BTC] == 8 * BTC
     assert bridge.exchange.books[(ACME.name, "BTC")].mirror_units == 2 * BTC
-    assert bridge.custodian.calls[-1] == "lock_allocation"
+    assert bridge.custodian.calls[-2:] == ["lock_allocation", "clear_allocation"]
     assert bridge.exchange.calls[-2:] == ["reserve_allocation", "clear_allocation"]
+    assert bridge.custodian.allocations["allocation-1"][3] == "CLEARED"
 
 
 def test_allocation_on_unknown_connection_writes_nothing(bridge: Bridge) -> None:
@@ -112,7 +113,8 @@ def test_refused_reserve_releases_and_unlocks_once(bridge: Bridge) -> None:
     allocation = bridge.allocations.create(ACME, "BTC", 2 * BTC)
 
     assert (allocation.state, allocation.reason) == (TransferState.RELEASED, "VENUE_HALTED")
-    assert bridge.custodian.count("unlock_allocation") == 1
+    assert bridge.custodian.count("release_allocation") == 1
+    assert bridge.custodian.allocations["allocation-1"][3] == "RELEASED"
     assert bridge.exchange.count("release_allocation") == 1
     assert bridge.custodian.balances[AVAILABLE_BTC] == 10 * BTC
     assert bridge.custodian.balances[ALLOCATED_BTC] == 0
@@ -147,9 +149,38 @@ def test_crash_after_lock_resumes_without_locking_twice(bridge: Bridge) -> None:
     restarted.database.close()
 
 
+def test_crash_after_the_exchange_cleared_resumes_with_the_custodian_clear(bridge: Bridge) -> None:
+    bridge.custodian.faults.add("clear_allocation", RuntimeError("process killed"))
+    with pytest.raises(RuntimeError):
+        bridge.allocations.create(ACME, "BTC", 2 * BTC)
+
+    restarted = bridge.restart()
+    assert restarted.allocations.get(ACME, 1).step is AllocationStep.CLEAR_LOCK
+    assert restarted.allocations.resume_pending() == 1
+
+    assert restarted.allocations.get(ACME, 1).state is TransferState.CLEARED
+    assert bridge.custodian.allocations["allocation-1"][3] == "CLEARED"
+    assert bridge.exchange.count("clear_allocation") == 1
+    assert bridge.exchange.books[(ACME.name, "BTC")].mirror_units == 2 * BTC
+    restarted.database.close()
+
+
+def test_a_refused_custodian_clear_blocks_instead_of_undoing_the_exchange_credit(bridge: Bridge) -> None:
+    bridge.custodian.faults.add("clear_allocation", refused("custodian", "ALLOCATION_RELEASED"))
+
+    with pytest.raises(ServiceError) as raised:
+        bridge.allocations.create(ACME, "BTC", 2 * BTC)
+
+    assert (raised.value.code, raised.value.reason) == (ErrorCode.INTERNAL, "WORKFLOW_BLOCKED")
+    allocation = bridge.allocations.get(ACME, 1)
+    assert (allocation.state, allocation.step) == (TransferState.PENDING, AllocationStep.CLEAR_LOCK)
+    assert bridge.exchange.count("release_allocation") == 0
+    assert bridge.custodian.count("release_allocation") == 0
+
+
 def test_crash_during_compensation_finishes_compensating(bridge: Bridge) -> None:
     bridge.exchange.faults.add("reserve_allocation", refused("exchanges/okx-sim", "VENUE_HALTED"))
-    bridge.custodian.faults.add("unlock_allocation", RuntimeError("process killed"))
+    bridge.custodian.faults.add("release_allocation", RuntimeError("process killed"))
     with pytest.raises(RuntimeError):
         bridge.allocations.create(ACME, "BTC", 2 * BTC)
 

@@ -391,7 +391,10 @@ class BridgeAdminServiceServicer:
 
     def RunSettlementCycle(self, request, context):
         """Runs one settlement cycle now (cutoff, verify, execute, confirm, reconcile) and
-        returns it when it has ended. Cycles also run every `settlement_interval`.
+        returns it when it has ended. Cycles also run every `settlement_interval`. While the
+        custodian waits for the exchange to top up its settlement account, the cycle is returned
+        RUNNING at EXECUTE; running again (or retrying) asks the custodian again instead of
+        cutting off a new period.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

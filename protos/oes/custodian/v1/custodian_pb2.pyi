@@ -31,6 +31,18 @@ class StatementState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STATEMENT_STATE_PENDING: _ClassVar[StatementState]
     STATEMENT_STATE_SUCCEEDED: _ClassVar[StatementState]
     STATEMENT_STATE_REJECTED: _ClassVar[StatementState]
+    STATEMENT_STATE_AWAITING_TOP_UP: _ClassVar[StatementState]
+    STATEMENT_STATE_PARTIALLY_SUCCEEDED: _ClassVar[StatementState]
+    STATEMENT_STATE_FAILED: _ClassVar[StatementState]
+    STATEMENT_STATE_DISPUTED: _ClassVar[StatementState]
+
+class EntryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENTRY_STATE_UNSPECIFIED: _ClassVar[EntryState]
+    ENTRY_STATE_PENDING: _ClassVar[EntryState]
+    ENTRY_STATE_SETTLED: _ClassVar[EntryState]
+    ENTRY_STATE_FAILED: _ClassVar[EntryState]
+    ENTRY_STATE_DISPUTED: _ClassVar[EntryState]
 
 class WhitelistAddressState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +57,21 @@ class WithdrawalState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WITHDRAWAL_STATE_BROADCAST: _ClassVar[WithdrawalState]
     WITHDRAWAL_STATE_CONFIRMED: _ClassVar[WithdrawalState]
     WITHDRAWAL_STATE_CANCELLED: _ClassVar[WithdrawalState]
+
+class AllocationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ALLOCATION_STATE_UNSPECIFIED: _ClassVar[AllocationState]
+    ALLOCATION_STATE_PENDING: _ClassVar[AllocationState]
+    ALLOCATION_STATE_RESERVED: _ClassVar[AllocationState]
+    ALLOCATION_STATE_CLEARED: _ClassVar[AllocationState]
+    ALLOCATION_STATE_RELEASED: _ClassVar[AllocationState]
+    ALLOCATION_STATE_REJECTED: _ClassVar[AllocationState]
+
+class DefaultClaimKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DEFAULT_CLAIM_KIND_UNSPECIFIED: _ClassVar[DefaultClaimKind]
+    DEFAULT_CLAIM_KIND_RELEASED_ALLOCATION: _ClassVar[DefaultClaimKind]
+    DEFAULT_CLAIM_KIND_FROZEN_SETTLEMENT: _ClassVar[DefaultClaimKind]
 PARTY_KIND_UNSPECIFIED: PartyKind
 PARTY_KIND_CLIENT: PartyKind
 PARTY_KIND_EXCHANGE: PartyKind
@@ -57,6 +84,15 @@ STATEMENT_STATE_UNSPECIFIED: StatementState
 STATEMENT_STATE_PENDING: StatementState
 STATEMENT_STATE_SUCCEEDED: StatementState
 STATEMENT_STATE_REJECTED: StatementState
+STATEMENT_STATE_AWAITING_TOP_UP: StatementState
+STATEMENT_STATE_PARTIALLY_SUCCEEDED: StatementState
+STATEMENT_STATE_FAILED: StatementState
+STATEMENT_STATE_DISPUTED: StatementState
+ENTRY_STATE_UNSPECIFIED: EntryState
+ENTRY_STATE_PENDING: EntryState
+ENTRY_STATE_SETTLED: EntryState
+ENTRY_STATE_FAILED: EntryState
+ENTRY_STATE_DISPUTED: EntryState
 WHITELIST_ADDRESS_STATE_UNSPECIFIED: WhitelistAddressState
 WHITELIST_ADDRESS_STATE_COOLING_OFF: WhitelistAddressState
 WHITELIST_ADDRESS_STATE_ACTIVE: WhitelistAddressState
@@ -65,6 +101,15 @@ WITHDRAWAL_STATE_PENDING_APPROVAL: WithdrawalState
 WITHDRAWAL_STATE_BROADCAST: WithdrawalState
 WITHDRAWAL_STATE_CONFIRMED: WithdrawalState
 WITHDRAWAL_STATE_CANCELLED: WithdrawalState
+ALLOCATION_STATE_UNSPECIFIED: AllocationState
+ALLOCATION_STATE_PENDING: AllocationState
+ALLOCATION_STATE_RESERVED: AllocationState
+ALLOCATION_STATE_CLEARED: AllocationState
+ALLOCATION_STATE_RELEASED: AllocationState
+ALLOCATION_STATE_REJECTED: AllocationState
+DEFAULT_CLAIM_KIND_UNSPECIFIED: DefaultClaimKind
+DEFAULT_CLAIM_KIND_RELEASED_ALLOCATION: DefaultClaimKind
+DEFAULT_CLAIM_KIND_FROZEN_SETTLEMENT: DefaultClaimKind
 
 class Balance(_message.Message):
     __slots__ = ("account", "asset", "amount")
@@ -133,12 +178,14 @@ class LockAllocationRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., connection: _Optional[str] = ..., allocation_id: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
 
 class LockAllocationResponse(_message.Message):
-    __slots__ = ("transfer_id", "allocated_amount")
+    __slots__ = ("transfer_id", "allocated_amount", "allocation")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     ALLOCATED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     allocated_amount: str
-    def __init__(self, transfer_id: _Optional[str] = ..., allocated_amount: _Optional[str] = ...) -> None: ...
+    allocation: Allocation
+    def __init__(self, transfer_id: _Optional[str] = ..., allocated_amount: _Optional[str] = ..., allocation: _Optional[_Union[Allocation, _Mapping]] = ...) -> None: ...
 
 class UnlockAllocationRequest(_message.Message):
     __slots__ = ("request_id", "connection", "unlock_id", "asset", "amount")
@@ -163,18 +210,116 @@ class UnlockAllocationResponse(_message.Message):
     def __init__(self, transfer_id: _Optional[str] = ..., allocated_amount: _Optional[str] = ...) -> None: ...
 
 class RecordedStatement(_message.Message):
-    __slots__ = ("statement", "state", "transfer_ids", "submit_time", "execute_time")
+    __slots__ = ("statement", "state", "transfer_ids", "submit_time", "execute_time", "entry_outcomes", "top_up_deadline")
     STATEMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     EXECUTE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    TOP_UP_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     statement: _statement_pb2.SettlementStatement
     state: StatementState
     transfer_ids: _containers.RepeatedScalarFieldContainer[str]
     submit_time: _timestamp_pb2.Timestamp
     execute_time: _timestamp_pb2.Timestamp
-    def __init__(self, statement: _Optional[_Union[_statement_pb2.SettlementStatement, _Mapping]] = ..., state: _Optional[_Union[StatementState, str]] = ..., transfer_ids: _Optional[_Iterable[str]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    entry_outcomes: _containers.RepeatedCompositeFieldContainer[EntryOutcome]
+    top_up_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, statement: _Optional[_Union[_statement_pb2.SettlementStatement, _Mapping]] = ..., state: _Optional[_Union[StatementState, str]] = ..., transfer_ids: _Optional[_Iterable[str]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entry_outcomes: _Optional[_Iterable[_Union[EntryOutcome, _Mapping]]] = ..., top_up_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EntryOutcome(_message.Message):
+    __slots__ = ("connection", "asset", "amount", "state", "reason", "transfer_id")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    connection: str
+    asset: str
+    amount: str
+    state: EntryState
+    reason: str
+    transfer_id: str
+    def __init__(self, connection: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., state: _Optional[_Union[EntryState, str]] = ..., reason: _Optional[str] = ..., transfer_id: _Optional[str] = ...) -> None: ...
+
+class DisputeStatementEntryRequest(_message.Message):
+    __slots__ = ("request_id", "statement", "connection", "asset", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    statement: str
+    connection: str
+    asset: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DisputeStatementEntryResponse(_message.Message):
+    __slots__ = ("statement",)
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    statement: RecordedStatement
+    def __init__(self, statement: _Optional[_Union[RecordedStatement, _Mapping]] = ...) -> None: ...
+
+class ResolveDisputedEntryRequest(_message.Message):
+    __slots__ = ("request_id", "statement", "connection", "asset")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    statement: str
+    connection: str
+    asset: str
+    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ...) -> None: ...
+
+class ResolveDisputedEntryResponse(_message.Message):
+    __slots__ = ("statement",)
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    statement: RecordedStatement
+    def __init__(self, statement: _Optional[_Union[RecordedStatement, _Mapping]] = ...) -> None: ...
+
+class Claim(_message.Message):
+    __slots__ = ("name", "creditor", "debtor", "asset", "amount", "statement", "connection", "reason", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CREDITOR_FIELD_NUMBER: _ClassVar[int]
+    DEBTOR_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    creditor: str
+    debtor: str
+    asset: str
+    amount: str
+    statement: str
+    connection: str
+    reason: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., creditor: _Optional[str] = ..., debtor: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListClaimsRequest(_message.Message):
+    __slots__ = ("party", "page_size", "page_token")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    party: str
+    page_size: int
+    page_token: str
+    def __init__(self, party: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListClaimsResponse(_message.Message):
+    __slots__ = ("claims", "next_page_token")
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    claims: _containers.RepeatedCompositeFieldContainer[Claim]
+    next_page_token: str
+    def __init__(self, claims: _Optional[_Iterable[_Union[Claim, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SubmitStatementRequest(_message.Message):
     __slots__ = ("request_id", "statement")
@@ -628,3 +773,121 @@ class StreamAuditLogResponse(_message.Message):
     RECORD_FIELD_NUMBER: _ClassVar[int]
     record: AuditRecord
     def __init__(self, record: _Optional[_Union[AuditRecord, _Mapping]] = ...) -> None: ...
+
+class Allocation(_message.Message):
+    __slots__ = ("name", "connection", "asset", "amount", "state", "reason", "create_time", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    connection: str
+    asset: str
+    amount: str
+    state: AllocationState
+    reason: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., state: _Optional[_Union[AllocationState, str]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ClearAllocationRequest(_message.Message):
+    __slots__ = ("request_id", "allocation")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    allocation: str
+    def __init__(self, request_id: _Optional[str] = ..., allocation: _Optional[str] = ...) -> None: ...
+
+class ClearAllocationResponse(_message.Message):
+    __slots__ = ("allocation",)
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    allocation: Allocation
+    def __init__(self, allocation: _Optional[_Union[Allocation, _Mapping]] = ...) -> None: ...
+
+class ReleaseAllocationRequest(_message.Message):
+    __slots__ = ("request_id", "allocation", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    allocation: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., allocation: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReleaseAllocationResponse(_message.Message):
+    __slots__ = ("allocation", "allocated_amount")
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    allocation: Allocation
+    allocated_amount: str
+    def __init__(self, allocation: _Optional[_Union[Allocation, _Mapping]] = ..., allocated_amount: _Optional[str] = ...) -> None: ...
+
+class GetAllocationRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetAllocationResponse(_message.Message):
+    __slots__ = ("allocation",)
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    allocation: Allocation
+    def __init__(self, allocation: _Optional[_Union[Allocation, _Mapping]] = ...) -> None: ...
+
+class DefaultClaim(_message.Message):
+    __slots__ = ("party", "asset", "amount", "kind", "account")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    party: str
+    asset: str
+    amount: str
+    kind: DefaultClaimKind
+    account: str
+    def __init__(self, party: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., kind: _Optional[_Union[DefaultClaimKind, str]] = ..., account: _Optional[str] = ...) -> None: ...
+
+class ExchangeDefault(_message.Message):
+    __slots__ = ("exchange", "last_statement", "last_statement_state", "last_statement_applied", "last_statement_reason", "connections", "claims", "frozen_accounts", "transfer_ids", "default_time")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    LAST_STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    LAST_STATEMENT_STATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_STATEMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    LAST_STATEMENT_REASON_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    FROZEN_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_TIME_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    last_statement: str
+    last_statement_state: StatementState
+    last_statement_applied: bool
+    last_statement_reason: str
+    connections: _containers.RepeatedScalarFieldContainer[str]
+    claims: _containers.RepeatedCompositeFieldContainer[DefaultClaim]
+    frozen_accounts: _containers.RepeatedScalarFieldContainer[str]
+    transfer_ids: _containers.RepeatedScalarFieldContainer[str]
+    default_time: _timestamp_pb2.Timestamp
+    def __init__(self, exchange: _Optional[str] = ..., last_statement: _Optional[str] = ..., last_statement_state: _Optional[_Union[StatementState, str]] = ..., last_statement_applied: _Optional[bool] = ..., last_statement_reason: _Optional[str] = ..., connections: _Optional[_Iterable[str]] = ..., claims: _Optional[_Iterable[_Union[DefaultClaim, _Mapping]]] = ..., frozen_accounts: _Optional[_Iterable[str]] = ..., transfer_ids: _Optional[_Iterable[str]] = ..., default_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReleaseOnDefaultRequest(_message.Message):
+    __slots__ = ("request_id", "exchange", "apply_last_statement")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    APPLY_LAST_STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    exchange: str
+    apply_last_statement: bool
+    def __init__(self, request_id: _Optional[str] = ..., exchange: _Optional[str] = ..., apply_last_statement: _Optional[bool] = ...) -> None: ...
+
+class ReleaseOnDefaultResponse(_message.Message):
+    __slots__ = ("exchange_default",)
+    EXCHANGE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    exchange_default: ExchangeDefault
+    def __init__(self, exchange_default: _Optional[_Union[ExchangeDefault, _Mapping]] = ...) -> None: ...

@@ -100,6 +100,11 @@ class CustodyServiceStub:
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogResponse.FromString,
                 _registered_method=True)
+        self.ListClaims = channel.unary_unary(
+                '/oes.custodian.v1.CustodyService/ListClaims',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsResponse.FromString,
+                _registered_method=True)
 
 
 class CustodyServiceServicer:
@@ -208,6 +213,15 @@ class CustodyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListClaims(self, request, context):
+        """Lists recorded claims, oldest first: what a statement could not settle, owed by one party
+        to another. Clients and exchanges list the claims where they are creditor or debtor; the
+        bridge and admin may list every claim.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustodyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -275,6 +289,11 @@ def add_CustodyServiceServicer_to_server(servicer, server):
                     servicer.StreamAuditLog,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.StreamAuditLogResponse.SerializeToString,
+            ),
+            'ListClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClaims,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -639,6 +658,33 @@ class CustodyService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ListClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodyService/ListClaims',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ListClaimsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class CustodySettlementServiceStub:
     """Settlement network operations. Only the bridge (and admin) may call these.
@@ -675,6 +721,21 @@ class CustodySettlementServiceStub:
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.UnlockAllocationRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.UnlockAllocationResponse.FromString,
                 _registered_method=True)
+        self.ClearAllocation = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/ClearAllocation',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationResponse.FromString,
+                _registered_method=True)
+        self.ReleaseAllocation = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/ReleaseAllocation',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationResponse.FromString,
+                _registered_method=True)
+        self.GetAllocation = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/GetAllocation',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationResponse.FromString,
+                _registered_method=True)
         self.SubmitStatement = channel.unary_unary(
                 '/oes.custodian.v1.CustodySettlementService/SubmitStatement',
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SubmitStatementRequest.SerializeToString,
@@ -689,6 +750,21 @@ class CustodySettlementServiceStub:
                 '/oes.custodian.v1.CustodySettlementService/GetStatement',
                 request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementRequest.SerializeToString,
                 response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementResponse.FromString,
+                _registered_method=True)
+        self.DisputeStatementEntry = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/DisputeStatementEntry',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryResponse.FromString,
+                _registered_method=True)
+        self.ResolveDisputedEntry = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/ResolveDisputedEntry',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryResponse.FromString,
+                _registered_method=True)
+        self.ReleaseOnDefault = channel.unary_unary(
+                '/oes.custodian.v1.CustodySettlementService/ReleaseOnDefault',
+                request_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultRequest.SerializeToString,
+                response_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultResponse.FromString,
                 _registered_method=True)
 
 
@@ -731,7 +807,34 @@ class CustodySettlementServiceServicer:
 
     def UnlockAllocation(self, request, context):
         """Returns an amount from the connection's allocation to the client's available balance
-        (`allocated -> available`). At most once per unlock id.
+        (`allocated -> available`). At most once per unlock id. Deallocations use it; it is refused
+        (FAILED_PRECONDITION SETTLEMENT_IN_FLIGHT) while a statement with an entry for the
+        connection is PENDING or AWAITING_TOP_UP.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearAllocation(self, request, context):
+        """Marks a RESERVED allocation CLEARED once the exchange has cleared its mirror credit.
+        Clearing a CLEARED allocation is a no-op; a RELEASED or REJECTED one is refused
+        (FAILED_PRECONDITION ALLOCATION_RELEASED, ALLOCATION_REJECTED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseAllocation(self, request, context):
+        """Compensates a RESERVED allocation: its amount returns to the client's available balance
+        (`allocated -> available`) and it ends RELEASED with the given reason. Releasing a RELEASED
+        allocation is a no-op; a CLEARED one is refused (FAILED_PRECONDITION ALLOCATION_CLEARED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAllocation(self, request, context):
+        """Returns one allocation and its state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -739,17 +842,25 @@ class CustodySettlementServiceServicer:
 
     def SubmitStatement(self, request, context):
         """Verifies a statement (the exchange's signature, continuity with the previous
-        statement, the loss bound, the single-use nonce) and records it in state PENDING.
-        Submitting the same statement again returns the recorded one.
+        statement, the single-use nonce, active connections) and records it in state PENDING.
+        The loss bound is applied per entry at execution. Submitting the same statement again
+        returns the recorded one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExecuteStatement(self, request, context):
-        """Applies every entry of a verified statement in one atomic transaction: losses move
-        `allocated -> exchange settlement`, gains move `exchange settlement -> allocated`.
-        At most once per statement: executing it again returns the recorded result.
+        """Applies every entry of a verified statement that can settle in one atomic transaction:
+        losses first (`allocated -> exchange settlement`), then gains (`exchange settlement ->
+        allocated`). A loss larger than the connection's allocation fails that entry
+        (LOSS_EXCEEDS_ALLOCATION, recorded as a claim of the exchange on the client) while the
+        other entries proceed; disputed entries are held. When the exchange's settlement account
+        cannot pay the gains, nothing moves and the statement waits in AWAITING_TOP_UP until its
+        top_up_deadline: executing it again retries, and at the deadline the losses and the gains
+        that are covered settle while the unpaid gains fail (INSUFFICIENT_SETTLEMENT_FUNDS,
+        recorded as claims of the clients on the exchange). At most once per statement: executing
+        an executed statement returns the recorded result.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -757,6 +868,36 @@ class CustodySettlementServiceServicer:
 
     def GetStatement(self, request, context):
         """Returns a statement recorded at the custodian and its state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisputeStatementEntry(self, request, context):
+        """Marks one entry of a PENDING or AWAITING_TOP_UP statement DISPUTED: execution holds it
+        and moves nothing for it. Disputing a disputed entry again is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveDisputedEntry(self, request, context):
+        """Settles a held (DISPUTED) entry of an executed statement as an adjustment transfer
+        (`{statement}/transfers/{client}/{asset}/adjustment`). A loss larger than the allocation
+        fails the entry and records a claim, as at execution; a gain the settlement account cannot
+        pay is refused (FAILED_PRECONDITION INSUFFICIENT_SETTLEMENT_FUNDS) and stays held.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseOnDefault(self, request, context):
+        """Runs the default procedure for an exchange in one transaction: optionally executes its
+        latest verified, unexecuted statement; marks every connection to it DEFAULTED; returns
+        every allocated balance of those connections to the clients' available balances; freezes
+        the exchange's settlement account (and the emptied allocated accounts) so that nothing
+        moves into or out of them again (FAILED_PRECONDITION ACCOUNT_FROZEN); and records each
+        party's claim. Idempotent: calling it again returns the recorded result and moves nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -790,6 +931,21 @@ def add_CustodySettlementServiceServicer_to_server(servicer, server):
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.UnlockAllocationRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.UnlockAllocationResponse.SerializeToString,
             ),
+            'ClearAllocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearAllocation,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationResponse.SerializeToString,
+            ),
+            'ReleaseAllocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseAllocation,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationResponse.SerializeToString,
+            ),
+            'GetAllocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAllocation,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationResponse.SerializeToString,
+            ),
             'SubmitStatement': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitStatement,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.SubmitStatementRequest.FromString,
@@ -804,6 +960,21 @@ def add_CustodySettlementServiceServicer_to_server(servicer, server):
                     servicer.GetStatement,
                     request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementRequest.FromString,
                     response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementResponse.SerializeToString,
+            ),
+            'DisputeStatementEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisputeStatementEntry,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryResponse.SerializeToString,
+            ),
+            'ResolveDisputedEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveDisputedEntry,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryResponse.SerializeToString,
+            ),
+            'ReleaseOnDefault': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseOnDefault,
+                    request_deserializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultRequest.FromString,
+                    response_serializer=oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -953,6 +1124,87 @@ class CustodySettlementService:
             _registered_method=True)
 
     @staticmethod
+    def ClearAllocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/ClearAllocation',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ClearAllocationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseAllocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/ReleaseAllocation',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseAllocationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAllocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/GetAllocation',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.GetAllocationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def SubmitStatement(request,
             target,
             options=(),
@@ -1023,6 +1275,87 @@ class CustodySettlementService:
             '/oes.custodian.v1.CustodySettlementService/GetStatement',
             oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementRequest.SerializeToString,
             oes_dot_custodian_dot_v1_dot_custodian__pb2.GetStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisputeStatementEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/DisputeStatementEntry',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.DisputeStatementEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveDisputedEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/ResolveDisputedEntry',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ResolveDisputedEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseOnDefault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.custodian.v1.CustodySettlementService/ReleaseOnDefault',
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultRequest.SerializeToString,
+            oes_dot_custodian_dot_v1_dot_custodian__pb2.ReleaseOnDefaultResponse.FromString,
             options,
             channel_credentials,
             insecure,

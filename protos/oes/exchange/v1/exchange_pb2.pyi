@@ -371,12 +371,16 @@ class CreateStatementResponse(_message.Message):
     def __init__(self, statement: _Optional[_Union[_statement_pb2.SettlementStatement, _Mapping]] = ..., state: _Optional[_Union[StatementState, str]] = ...) -> None: ...
 
 class ConfirmStatementRequest(_message.Message):
-    __slots__ = ("request_id", "statement")
+    __slots__ = ("request_id", "statement", "settled_entries", "settled_entries_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_ENTRIES_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     statement: str
-    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ...) -> None: ...
+    settled_entries: _containers.RepeatedCompositeFieldContainer[_statement_pb2.StatementEntry]
+    settled_entries_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., settled_entries: _Optional[_Iterable[_Union[_statement_pb2.StatementEntry, _Mapping]]] = ..., settled_entries_only: _Optional[bool] = ...) -> None: ...
 
 class ConfirmStatementResponse(_message.Message):
     __slots__ = ("statement", "state")

@@ -1,0 +1,319 @@
+"""Executing a statement entry by entry: what settles, what fails, what waits for a top-up or a dispute.
+
+Execution is planned here on the balances it reads and applied by the service layer in one
+transaction. Per connection, a loss larger than the allocation fails that entry alone (nothing
+of it moves, the exchange gets a claim on the client); disputed entries are held. Losses are
+collected first because they pay into the settlement account the gains are paid out of. When
+that account cannot pay every gain, nothing moves and the statement waits for a top-up; at the
+top-up deadline the gains that are covered settle in entry order and the others fail, each
+leaving the client a claim on the exchange.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from custodian_sim.domain.entry_outcomes import (
+    INSUFFICIENT_SETTLEMENT_FUNDS,
+    LOSS_EXCEEDS_ALLOCATION,
+    ClaimDraft,
+    EntryOutcome,
+    EntryState,
+    gain_claim,
+    loss_claim,
+)
+from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
+from custodian_sim.domain.names import ConnectionName, StatementName, allocated_account, settlement_account
+from custodian_sim.domain.statements import (
+    EXECUTED_STATES,
+    IN_FLIGHT_STATES,
+    RecordedStatement,
+    StatementState,
+    settlement_transfer_id,
+)
+from service_kit.errors import failed_precondition, invalid_argument, not_found
+from service_kit.money import AssetScales
+
+ENTRY_NOT_FOUND = "ENTRY_NOT_FOUND"
+ENTRY_NOT_DISPUTED = "ENTRY_NOT_DISPUTED"
+STATEMENT_NOT_EXECUTABLE = "STATEMENT_NOT_EXECUTABLE"
+STATEMENT_NOT_DISPUTABLE = "STATEMENT_NOT_DISPUTABLE"
+STATEMENT_NOT_EXECUTED = "STATEMENT_NOT_EXECUTED"
+DISPUTE_REASON_INVALID = "DISPUTE_REASON_INVALID"
+DISPUTE_REASON_LENGTH_MAX = 256
+ADJUSTMENT_SUFFIX = "/adjustment"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What one execution, deadline or resolution decided: transfers to post, outcomes, claims."""
+
+    # Losses first, then gains, in entry order within each.
+    transfers: tuple[Transfer, ...]
+    # Only the entries decided now (SETTLED or FAILED).
+    outcomes: tuple[EntryOutcome, ...]
+    claims: tuple[ClaimDraft, ...]
+
+
+def adjustment_transfer_id(statement_name: StatementName, connection: ConnectionName, asset: str) -> str:
+    """The transfer that settles a disputed entry once resolved; its own id, also at most once."""
+    return settlement_transfer_id(statement_name, connection, asset) + ADJUSTMENT_SUFFIX
+
+
+def entry_balance_keys(recorded: RecordedStatement) -> set[BalanceKey]:
+    """Every balance that executing the statement's entries reads."""
+    statement_name = recorded.statement.statement_name
+    settlement = settlement_account(statement_name.exchange_id)
+    keys: set[BalanceKey] = set()
+    for outcome in recorded.entry_outcomes():
+        keys.add((allocated_account(outcome.connection), outcome.asset))
+        keys.add((settlement, outcome.asset))
+    return keys
+
+
+def _transfer(
+    statement_name: StatementName, outcome: EntryOutcome, transfer_id: str, now_ms: int
+) -> Transfer:
+    """The ledger movement of one entry: a loss into the settlement account, a gain out of it."""
+    allocated = allocated_account(outcome.connection)
+    settlement = settlement_account(statement_name.exchange_id)
+    if outcome.is_loss:
+        return Transfer(
+            id=transfer_id,
+            from_account=allocated,
+            to_account=settlement,
+            asset=outcome.asset,
+            amount_units=-outcome.amount_units,
+            kind=TransferKind.SETTLEMENT_LOSS,
+            reference=statement_name.name,
+            create_time_ms=now_ms,
+        )
+    return Transfer(
+        id=transfer_id,
+        from_account=settlement,
+        to_account=allocated,
+        asset=outcome.asset,
+        amount_units=outcome.amount_units,
+        kind=TransferKind.SETTLEMENT_GAIN,
+        reference=statement_name.name,
+        create_time_ms=now_ms,
+    )
+
+
+def plan_settlement(
+    recorded: RecordedStatement, balances: Mapping[BalanceKey, int], now_ms: int, settle_what_can: bool
+) -> Settlement | None:
+    """Plans the execution of every pending entry; None when it must wait for a top-up.
+
+    Without `settle_what_can`, the gains are paid only when the settlement account (with this
+    statement's collected losses) covers all of them; otherwise nothing is planned. With it (at
+    the top-up deadline), each gain in entry order settles when what is left covers it whole.
+    """
+    statement_name = recorded.statement.statement_name
+    settlement = settlement_account(statement_name.exchange_id)
+    pending = [outcome for outcome in recorded.entry_outcomes() if outcome.state is EntryState.PENDING]
+    transfers: list[Transfer] = []
+    decided: list[EntryOutcome] = []
+    claims: list[ClaimDraft] = []
+    # What the settlement account can pay per asset: its balance plus the losses collected.
+    funds_units = {outcome.asset: balances.get((settlement, outcome.asset), 0) for outcome in pending}
+    for outcome in pending:
+        if not outcome.is_loss:
+            continue
+        allocated_units = balances.get((allocated_account(outcome.connection), outcome.asset), 0)
+        if -outcome.amount_units > allocated_units:
+            failed = outcome.failed(LOSS_EXCEEDS_ALLOCATION)
+            decided.append(failed)
+            claims.append(loss_claim(statement_name.name, failed))
+            continue
+        transfer_id = settlement_transfer_id(statement_name, outcome.connection, outcome.asset)
+        transfers.append(_transfer(statement_name, outcome, transfer_id, now_ms))
+        decided.append(outcome.settled(transfer_id))
+        funds_units[outcome.asset] -= outcome.amount_units
+    gains = [outcome for outcome in pending if not outcome.is_loss]
+    if not settle_what_can and not _covers_every_gain(gains, funds_units):
+        return None
+    for outcome in gains:
+        if outcome.amount_units > funds_units[outcome.asset]:
+            failed = outcome.failed(INSUFFICIENT_SETTLEMENT_FUNDS)
+            decided.append(failed)
+            claims.append(gain_claim(statement_name.name, failed))
+            continue
+        funds_units[outcome.asset] -= outcome.amount_units
+        transfer_id = settlement_transfer_id(statement_name, outcome.connection, outcome.asset)
+        transfers.append(_transfer(statement_name, outcome, transfer_id, now_ms))
+        decided.append(outcome.settled(transfer_id))
+    return Settlement(tuple(transfers), tuple(decided), tuple(claims))
+
+
+def _covers_every_gain(gains: Sequence[EntryOutcome], funds_units: Mapping[str, int]) -> bool:
+    needed_units: dict[str, int] = {}
+    for outcome in gains:
+        needed_units[outcome.asset] = needed_units.get(outcome.asset, 0) + outcome.amount_units
+    return all(units <= funds_units[asset] for asset, units in needed_units.items())
+
+
+def derive_state(outcomes: Sequence[EntryOutcome]) -> StatementState:
+    """The state of an executed statement, from its entries (AIP-216).
+
+    Every entry settled (or none to settle): SUCCEEDED; some settled: PARTIALLY_SUCCEEDED;
+    none settled while every entry is held: DISPUTED; none settled and some failed: FAILED.
+    """
+    states = [outcome.state for outcome in outcomes]
+    assert EntryState.PENDING not in states, "an executed statement has no pending entry"
+    settled_count = states.count(EntryState.SETTLED)
+    if settled_count == len(states):
+        return StatementState.SUCCEEDED
+    if settled_count:
+        return StatementState.PARTIALLY_SUCCEEDED
+    if all(state is EntryState.DISPUTED for state in states):
+        return StatementState.DISPUTED
+    return StatementState.FAILED
+
+
+def with_decided(
+    recorded: RecordedStatement, decided: Sequence[EntryOutcome], state: StatementState
+) -> RecordedStatement:
+    """The statement with the decided outcomes merged in and their transfers appended."""
+    by_key = {outcome.key: outcome for outcome in decided}
+    assert len(by_key) == len(decided), "an entry is decided once per step"
+    outcomes = tuple(by_key.pop(outcome.key, outcome) for outcome in recorded.entry_outcomes())
+    assert not by_key, f"decided entries not in {recorded.name}: {sorted(by_key)}"
+    new_transfer_ids = tuple(outcome.transfer_id for outcome in decided if outcome.transfer_id)
+    return replace(
+        recorded, state=state, outcomes=outcomes, transfer_ids=recorded.transfer_ids + new_transfer_ids
+    )
+
+
+def executed(recorded: RecordedStatement, settlement: Settlement, now_ms: int) -> RecordedStatement:
+    """The statement once every pending entry was decided by an execution (or at the deadline)."""
+    assert recorded.state in IN_FLIGHT_STATES, f"{recorded.name} is {recorded.state.value}"
+    # Transfer ids in posting order: losses, then gains, as the ledger journal shows them.
+    ordered = {transfer.id: index for index, transfer in enumerate(settlement.transfers)}
+    decided = sorted(settlement.outcomes, key=lambda outcome: ordered.get(outcome.transfer_id, -1))
+    merged = with_decided(recorded, decided, StatementState.PENDING)
+    return replace(merged, state=derive_state(merged.outcomes), execute_time_ms=now_ms)
+
+
+def awaiting_top_up(recorded: RecordedStatement, deadline_ms: int) -> RecordedStatement:
+    """The statement waiting for the exchange to fund its settlement account until the deadline."""
+    assert recorded.state is StatementState.PENDING, f"{recorded.name} is {recorded.state.value}"
+    return replace(recorded, state=StatementState.AWAITING_TOP_UP, top_up_deadline_ms=deadline_ms)
+
+
+def require_executable(recorded: RecordedStatement) -> None:
+    """Only a PENDING or AWAITING_TOP_UP statement executes (an executed one returns its record)."""
+    if recorded.state not in IN_FLIGHT_STATES:
+        raise failed_precondition(
+            STATEMENT_NOT_EXECUTABLE,
+            f"{recorded.name} is {recorded.state.value}; only a PENDING or AWAITING_TOP_UP "
+            "statement executes",
+            statement=recorded.name,
+            state=recorded.state.value,
+        )
+
+
+def find_entry(recorded: RecordedStatement, connection: ConnectionName, asset: str) -> EntryOutcome:
+    """The outcome of the statement's entry for this connection and asset, or NOT_FOUND."""
+    for outcome in recorded.entry_outcomes():
+        if outcome.key == (connection, asset):
+            return outcome
+    raise not_found(
+        ENTRY_NOT_FOUND,
+        f"{recorded.name} has no entry for {connection.name} in {asset}",
+        statement=recorded.name,
+        connection=connection.name,
+        asset=asset,
+    )
+
+
+def check_dispute_reason(reason: str, field_name: str) -> str:
+    """1 to 256 printable characters."""
+    if not 1 <= len(reason) <= DISPUTE_REASON_LENGTH_MAX or not reason.isprintable():
+        raise invalid_argument(
+            DISPUTE_REASON_INVALID,
+            field_name,
+            f"must be 1 to {DISPUTE_REASON_LENGTH_MAX} printable characters saying why the entry is disputed",
+        )
+    return reason
+
+
+def disputed(recorded: RecordedStatement, entry: EntryOutcome, reason: str) -> RecordedStatement:
+    """Holds one pending entry of a statement not yet executed; its state stays as it was."""
+    if recorded.state not in IN_FLIGHT_STATES:
+        raise failed_precondition(
+            STATEMENT_NOT_DISPUTABLE,
+            f"{recorded.name} is {recorded.state.value}; entries are disputed before execution "
+            "(PENDING or AWAITING_TOP_UP)",
+            statement=recorded.name,
+            state=recorded.state.value,
+        )
+    assert entry.state is EntryState.PENDING, entry
+    held = entry.disputed(reason)
+    return with_decided(recorded, [held], recorded.state)
+
+
+def plan_resolution(
+    recorded: RecordedStatement,
+    entry: EntryOutcome,
+    balances: Mapping[BalanceKey, int],
+    assets: AssetScales,
+    now_ms: int,
+) -> Settlement:
+    """Settles a held entry of an executed statement as an adjustment, under the execution's checks.
+
+    A loss larger than the allocation fails the entry and leaves a claim, as at execution. A
+    gain the settlement account cannot pay is refused (INSUFFICIENT_SETTLEMENT_FUNDS) and stays
+    held, so that it can be resolved once the exchange has topped up.
+    """
+    if recorded.state not in EXECUTED_STATES:
+        raise failed_precondition(
+            STATEMENT_NOT_EXECUTED,
+            f"{recorded.name} is {recorded.state.value}; a disputed entry is resolved after the "
+            "statement executed",
+            statement=recorded.name,
+            state=recorded.state.value,
+        )
+    if entry.state is not EntryState.DISPUTED:
+        raise failed_precondition(
+            ENTRY_NOT_DISPUTED,
+            f"the entry of {recorded.name} for {entry.connection.name} in {entry.asset} is "
+            f"{entry.state.value}; only a DISPUTED entry is resolved",
+            statement=recorded.name,
+            connection=entry.connection.name,
+            asset=entry.asset,
+            state=entry.state.value,
+        )
+    statement_name = recorded.statement.statement_name
+    pending = entry.pending()
+    if pending.is_loss:
+        allocated_units = balances.get((allocated_account(entry.connection), entry.asset), 0)
+        if -entry.amount_units > allocated_units:
+            failed = pending.failed(LOSS_EXCEEDS_ALLOCATION)
+            return Settlement((), (failed,), (loss_claim(statement_name.name, failed),))
+    else:
+        settlement = settlement_account(statement_name.exchange_id)
+        funds_units = balances.get((settlement, entry.asset), 0)
+        if entry.amount_units > funds_units:
+            raise failed_precondition(
+                INSUFFICIENT_SETTLEMENT_FUNDS,
+                f"{settlement} holds {assets.format(entry.asset, funds_units)} {entry.asset}, less than "
+                f"the {assets.format(entry.asset, entry.amount_units)} {entry.asset} gain of "
+                f"{entry.connection.name}; the exchange must top it up before the entry is resolved",
+                statement=recorded.name,
+                account=settlement,
+                asset=entry.asset,
+                available=assets.format(entry.asset, funds_units),
+                required=assets.format(entry.asset, entry.amount_units),
+            )
+    transfer_id = adjustment_transfer_id(statement_name, entry.connection, entry.asset)
+    transfer = _transfer(statement_name, pending, transfer_id, now_ms)
+    settled = pending.settled(transfer_id)
+    return Settlement((transfer,), (settled,), ())
+
+
+def resolved(recorded: RecordedStatement, settlement: Settlement) -> RecordedStatement:
+    """The executed statement after one held entry was resolved; its state follows its entries."""
+    merged = with_decided(recorded, settlement.outcomes, recorded.state)
+    return replace(merged, state=derive_state(merged.outcomes))
