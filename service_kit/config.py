@@ -16,7 +16,12 @@ from service_kit.auth import AuthorizationPolicy, TokenAuthority
 from service_kit.clock import Clock, ClockMode, create_clock
 from service_kit.logs import LogFormat, configure_logging
 from service_kit.money import AssetScales
-from service_kit.server import ServiceRegistration, create_server, serve_until_signalled
+from service_kit.server import (
+    MESSAGE_SIZE_OPTIONS,
+    ServiceRegistration,
+    create_server,
+    serve_until_signalled,
+)
 
 # The development secret: stable so that the printed tokens stay the same between runs.
 AUTH_SECRET_DEFAULT = "oes-sandbox-development-secret"
@@ -149,7 +154,9 @@ def run_service(
 
 def authorized_channel(address: str, token: str) -> grpc.Channel:
     """Opens a channel that sends `authorization: Bearer <token>` on every call."""
-    return grpc.intercept_channel(grpc.insecure_channel(address), _BearerInterceptor(token))
+    return grpc.intercept_channel(
+        grpc.insecure_channel(address, options=MESSAGE_SIZE_OPTIONS), _BearerInterceptor(token)
+    )
 
 
 class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):

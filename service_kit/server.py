@@ -22,6 +22,14 @@ log = structlog.get_logger(__name__)
 # Eight workers measured fastest on this two-core machine (sixteen were slower).
 WORKERS_DEFAULT = 8
 STOP_GRACE_S = 5.0
+# A statement may carry up to 100,000 entries; with its per-entry outcomes the reply of one
+# execution is tens of megabytes, past gRPC's default 4 MB. Servers and the sandbox's own
+# channels accept messages up to this size.
+MESSAGE_BYTES_MAX = 64 * 1024 * 1024
+MESSAGE_SIZE_OPTIONS = (
+    ("grpc.max_receive_message_length", MESSAGE_BYTES_MAX),
+    ("grpc.max_send_message_length", MESSAGE_BYTES_MAX),
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ def create_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
         interceptors=[RequestInterceptor(authority, policy, error_domain)],
+        options=MESSAGE_SIZE_OPTIONS,
     )
     for registration in registrations:
         registration.add_to_server(server)
