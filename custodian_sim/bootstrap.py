@@ -10,6 +10,7 @@ import structlog
 
 from custodian_sim.adapters.schema import MIGRATIONS
 from custodian_sim.adapters.signature_verifier import Ed25519SignatureVerifier
+from custodian_sim.adapters.sqlite_checkpoints import BackgroundCheckpoints
 from custodian_sim.adapters.sqlite_unit_of_work import SqliteRequestRunner
 from custodian_sim.entrypoints.policy import ERROR_DOMAIN, POLICY
 from custodian_sim.entrypoints.servicers import custodian_registrations
@@ -117,7 +118,8 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
     # The ledger is the custodian's book of record: every commit reaches the disk.
     database = Database(database_path(config), MIGRATIONS, synchronous="FULL")
     request_log = RequestLog(database)
-    runner = SqliteRequestRunner(database, request_log, config.assets, clock)
+    checkpoints = BackgroundCheckpoints(database)
+    runner = SqliteRequestRunner(database, request_log, config.assets, clock, checkpoints=checkpoints)
     service = CustodianService(
         clock,
         config.assets,
@@ -136,14 +138,23 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
         ],
         policy=POLICY,
         error_domain=ERROR_DOMAIN,
-        on_stop=database.close,
-        # Timers live in memory: a restart schedules the chain confirmation of every withdrawal
-        # that was broadcast but not yet confirmed, and the deadline of every statement still
-        # waiting for a top-up.
-        on_start=lambda: _reschedule_timers(withdrawal_service, top_up_timers),
+        on_stop=lambda: _stop(checkpoints, database),
+        on_start=lambda: _start(checkpoints, withdrawal_service, top_up_timers),
     )
 
 
-def _reschedule_timers(withdrawal_service: WithdrawalService, top_up_timers: TopUpTimers) -> None:
+def _start(
+    checkpoints: BackgroundCheckpoints, withdrawal_service: WithdrawalService, top_up_timers: TopUpTimers
+) -> None:
+    checkpoints.start()
+    # Timers live in memory: a restart schedules the chain confirmation of every withdrawal
+    # that was broadcast but not yet confirmed, and the deadline of every statement still
+    # waiting for a top-up.
     log.info("withdrawal_confirmations_rescheduled", count=withdrawal_service.reschedule_confirmations())
     log.info("top_up_deadlines_rescheduled", count=top_up_timers.reschedule())
+
+
+def _stop(checkpoints: BackgroundCheckpoints, database: Database) -> None:
+    # The checkpoint thread uses the database: it stops before the connections close.
+    checkpoints.stop()
+    database.close()

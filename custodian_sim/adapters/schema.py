@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from custodian_sim.adapters.sqlite_allocations import ALLOCATIONS_SCHEMA
-from custodian_sim.adapters.sqlite_settlement import SETTLEMENT_OUTCOMES_SCHEMA
+from custodian_sim.adapters.sqlite_settlement import (
+    SETTLEMENT_OUTCOMES_SCHEMA,
+    STATEMENT_SETTLEMENT_STORAGE_SCHEMA,
+)
 from custodian_sim.adapters.sqlite_withdrawals import WITHDRAWALS_SCHEMA
 from service_kit import idempotency
 
@@ -132,6 +135,31 @@ ALTER TABLE connections_with_pending RENAME TO connections;
 CREATE INDEX connections_by_exchange ON connections (exchange, name);
 """
 
+# A statement's signed content (about 1.2 MB for 20,000 entries) moves to a table of its own:
+# in `statements` it came before the state, so reading or updating the state of a statement
+# walked or rewrote the whole content (an execution's state update alone wrote 2.4 MB to the
+# log). The content stays fixed, as before.
+STATEMENT_CONTENTS_SCHEMA = """
+CREATE TABLE statement_contents (
+    statement TEXT PRIMARY KEY,
+    content TEXT NOT NULL
+);
+INSERT INTO statement_contents (statement, content) SELECT name, content FROM statements;
+
+DROP TRIGGER statements_content_is_immutable;
+ALTER TABLE statements DROP COLUMN content;
+CREATE TRIGGER statements_content_is_immutable
+BEFORE UPDATE OF name, exchange, number, signature, nonce, submit_time_ms ON statements
+BEGIN
+    SELECT RAISE(ABORT, 'a recorded statement''s signed content is never updated');
+END;
+
+CREATE TRIGGER statement_contents_are_immutable BEFORE UPDATE ON statement_contents
+BEGIN
+    SELECT RAISE(ABORT, 'a recorded statement''s signed content is never updated');
+END;
+"""
+
 # Appended to, never edited: a database at schema N runs migrations N+1.. at start.
 MIGRATIONS: tuple[str, ...] = (
     idempotency.MIGRATION,
@@ -141,4 +169,6 @@ MIGRATIONS: tuple[str, ...] = (
     WITHDRAWALS_SCHEMA,
     ALLOCATIONS_SCHEMA,
     SETTLEMENT_OUTCOMES_SCHEMA,
+    STATEMENT_SETTLEMENT_STORAGE_SCHEMA,
+    STATEMENT_CONTENTS_SCHEMA,
 )

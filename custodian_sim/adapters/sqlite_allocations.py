@@ -182,8 +182,9 @@ class SqliteAllocationRepository:
         states = sorted(IN_FLIGHT_STATEMENT_STATES)
         placeholders = ", ".join("?" for _ in states)
         row = self._database.execute(
-            f"SELECT name, content FROM statements WHERE exchange = ? AND state IN ({placeholders}) "
-            "ORDER BY number DESC LIMIT 1",
+            "SELECT name, content FROM statements "
+            "JOIN statement_contents ON statement_contents.statement = statements.name "
+            f"WHERE exchange = ? AND state IN ({placeholders}) ORDER BY number DESC LIMIT 1",
             (connection.exchange, *states),
         ).fetchone()
         if row is None:
@@ -203,6 +204,13 @@ class SqliteFrozenAccountRepository:
     def frozen_among(self, accounts: Collection[str]) -> set[str]:
         """Those of the accounts that are frozen."""
         found: set[str] = set()
+        if (
+            len(accounts) > ROWS_PER_QUERY_MAX
+            and not self._database.execute("SELECT EXISTS (SELECT 1 FROM frozen_accounts)").fetchone()[0]
+        ):
+            # Only defaulted exchanges freeze accounts: a statement's 10,000 accounts are
+            # usually checked against an empty table.
+            return found
         ordered = sorted(set(accounts))
         for start in range(0, len(ordered), ROWS_PER_QUERY_MAX):
             batch = ordered[start : start + ROWS_PER_QUERY_MAX]

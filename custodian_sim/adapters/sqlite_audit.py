@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from custodian_sim.domain.audit import AuditRecord
+from custodian_sim.domain.audit import UNASSIGNED_SEQUENCE, AuditRecord
 
 AUDIT_RECORDS_PER_QUERY_MAX = 1000
 
@@ -20,17 +20,23 @@ def _record_from_row(row: Sequence[Any]) -> AuditRecord:
 
 
 class SqliteAuditRepository:
-    """Audit records in `audit_records`; the table refuses updates, so history is never edited."""
+    """Audit records in `audit_records`; the table refuses updates, so history is never edited.
+
+    Appended records are written in one batch when the unit of work flushes, just before it
+    commits (or before the log is read in the same transaction): a statement of 20,000 entries
+    appends 20,000 records, and one INSERT each took a sixth of its execution. The INTEGER
+    PRIMARY KEY still gives each record the next sequence, in the order appended.
+    """
 
     def __init__(self, database: sqlite_utils.Database) -> None:
         self._database = database
         self.appended_count = 0
+        self._unwritten: list[tuple[Any, ...]] = []
 
-    def append(self, record: AuditRecord) -> AuditRecord:
-        """Appends a record; the INTEGER PRIMARY KEY gives it the next sequence (max + 1, no gaps)."""
-        cursor = self._database.execute(
-            "INSERT INTO audit_records (record_time_ms, principal, request_id, method, resource, before, "
-            "after, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    def append(self, record: AuditRecord) -> None:
+        """Appends a record at the next sequence (max + 1, no gaps), written when the unit of work flushes."""
+        assert record.sequence == UNASSIGNED_SEQUENCE, f"record {record.sequence} was already appended"
+        self._unwritten.append(
             (
                 record.record_time_ms,
                 record.principal,
@@ -40,16 +46,24 @@ class SqliteAuditRepository:
                 record.before,
                 record.after,
                 record.owner,
-            ),
+            )
         )
-        sequence = cursor.lastrowid
-        assert sequence is not None
         self.appended_count += 1
-        return record.with_sequence(sequence)
+
+    def flush(self) -> None:
+        """Writes the records appended since the last flush, in the caller's transaction."""
+        if self._unwritten:
+            self._database.conn.executemany(
+                "INSERT INTO audit_records (record_time_ms, principal, request_id, method, resource, before, "
+                "after, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self._unwritten,
+            )
+            self._unwritten = []
 
     def list_after(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:
         """Up to `limit` records after `after_sequence`, oldest first; only `owner`'s unless None."""
         assert 0 < limit <= AUDIT_RECORDS_PER_QUERY_MAX, limit
+        self.flush()
         if owner is None:
             rows = self._database.execute(
                 f"SELECT {_AUDIT_COLUMNS} FROM audit_records WHERE sequence > ? ORDER BY sequence LIMIT ?",

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlite_utils
 
-from custodian_sim.adapters.sqlite_settlement import read_outcomes, write_outcomes
+from custodian_sim.adapters.sqlite_settlement import (
+    read_outcomes,
+    read_transfer_ids,
+    write_outcomes,
+    write_transfer_ids,
+)
 from custodian_sim.domain.connections import Connection, ConnectionState
 from custodian_sim.domain.ledger import BalanceKey, Transfer, TransferKind
 from custodian_sim.domain.names import WORLD_CHAIN_ACCOUNT, WORLD_OWNER, ConnectionName, account_owner
 from custodian_sim.domain.parties import ExchangeKey, Party, PartyKind, party_kind_of
 from custodian_sim.domain.reserves import OwnerTotal
-from custodian_sim.domain.statements import RecordedStatement, StatementState, parse_statement
+from custodian_sim.domain.statements import (
+    RecordedStatement,
+    SignedStatement,
+    StatementState,
+    parse_statement,
+)
 from custodian_sim.service_layer.ports import Balance, PostedTransfer, TransferQuery
 from service_kit.money import AssetScales
 from service_kit.statement import STATEMENT_ENCODING_VERSION, StatementContent, StatementEntryContent
 
 # SQLite allows 32,766 bound variables per statement; batches stay far below that.
 ROWS_PER_QUERY_MAX = 500
+# Parsed statements kept in memory per process (about 12 MB for 20,000 entries): an exchange
+# has one in flight at a time, and it is read again until it executes.
+STATEMENTS_CACHED_MAX = 4
 
 ItemT = TypeVar("ItemT")
 
@@ -93,15 +108,17 @@ class SqliteConnectionRepository:
 
     def get_many(self, names: Collection[ConnectionName]) -> dict[ConnectionName, Connection]:
         """Returns those of the connections that exist."""
+        # The names come back as asked for, so they are not parsed again.
+        by_text = {name.name: name for name in names}
         found: dict[ConnectionName, Connection] = {}
-        for batch in _batches(sorted(name.name for name in names)):
+        for batch in _batches(sorted(by_text)):
             placeholders = ", ".join("?" for _ in batch)
             rows = self._database.execute(
                 f"SELECT name, state, create_time_ms FROM connections WHERE name IN ({placeholders})", batch
             ).fetchall()
-            for row in rows:
-                connection = _connection_from_row(row)
-                found[connection.name] = connection
+            for text, state, create_time_ms in rows:
+                name = by_text[text]
+                found[name] = Connection(name, ConnectionState(state), create_time_ms)
         return found
 
     def add(self, connection: Connection) -> None:
@@ -160,11 +177,21 @@ class SqliteLedgerRepository:
 
     def __init__(self, database: sqlite_utils.Database) -> None:
         self._database = database
+        # Every balance read or written in this unit of work, which holds the write lock and is
+        # the only writer of `balances`, and the keys read that have no balance: a statement
+        # execution reads its 20,000 balances to plan and again to post.
+        self._known_balances: dict[BalanceKey, int] = {}
+        self._absent_balances: set[BalanceKey] = set()
 
     def transfers_by_id(self, transfer_ids: Collection[str]) -> dict[str, Transfer]:
         """Returns those of the transfers that were posted."""
         found: dict[str, Transfer] = {}
-        for batch in _batches(sorted(set(transfer_ids))):
+        ordered = sorted(set(transfer_ids))
+        if len(ordered) > ROWS_PER_QUERY_MAX and not self._any_id_between(ordered[0], ordered[-1]):
+            # A statement's 20,000 transfer ids are looked up before it executes, when none of
+            # them exists: one range scan of the id index tells so at once.
+            return found
+        for batch in _batches(ordered):
             placeholders = ", ".join("?" for _ in batch)
             rows = self._database.execute(
                 f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE id IN ({placeholders})", batch
@@ -173,10 +200,22 @@ class SqliteLedgerRepository:
                 found[row[0]] = _transfer_from_row(row)
         return found
 
+    def _any_id_between(self, lowest: str, highest: str) -> bool:
+        row = self._database.execute(
+            "SELECT EXISTS (SELECT 1 FROM transfers WHERE id BETWEEN ? AND ?)", (lowest, highest)
+        ).fetchone()
+        return bool(row[0])
+
     def balances(self, keys: Collection[BalanceKey]) -> dict[BalanceKey, int]:
         """Returns the current balances; an account that never held the asset is absent."""
-        found: dict[BalanceKey, int] = {}
-        for batch in _batches(sorted(set(keys))):
+        known = self._known_balances
+        absent = self._absent_balances
+        wanted = set(keys)
+        found = {key: units for key in wanted if (units := known.get(key)) is not None}
+        if len(found) == len(wanted):
+            return found
+        unknown = sorted(wanted - found.keys() - absent)
+        for batch in _batches(unknown):
             pairs = ", ".join("(?, ?)" for _ in batch)
             parameters = [value for key in batch for value in key]
             # Driving the join from the keys makes SQLite look each one up by primary key; a
@@ -188,7 +227,10 @@ class SqliteLedgerRepository:
                 parameters,
             ).fetchall()
             for account, asset, balance_units in rows:
-                found[(account, asset)] = balance_units
+                key = (account, asset)
+                found[key] = known[key] = balance_units
+        if len(found) < len(wanted):
+            absent.update(key for key in unknown if key not in found)
         return found
 
     def append(self, transfers: Sequence[Transfer], balances: Mapping[BalanceKey, int]) -> None:
@@ -209,14 +251,28 @@ class SqliteLedgerRepository:
                 for transfer in transfers
             ],
         )
-        self._database.conn.executemany(
-            "INSERT INTO balances (account, asset, owner, balance_units) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (account, asset) DO UPDATE SET balance_units = excluded.balance_units",
-            [
-                (account, asset, account_owner(account), balance_units)
-                for (account, asset), balance_units in sorted(balances.items())
-            ],
-        )
+        # A balance read in this unit of work is known to exist and is updated in place (cheaper
+        # than an upsert, and without working out its owner again); any other is upserted.
+        known = self._known_balances
+        updated: list[tuple[int, str, str]] = []
+        upserted: list[tuple[str, str, str, int]] = []
+        for (account, asset), balance_units in sorted(balances.items()):
+            if (account, asset) in known:
+                updated.append((balance_units, account, asset))
+            else:
+                upserted.append((account, asset, account_owner(account), balance_units))
+        if updated:
+            self._database.conn.executemany(
+                "UPDATE balances SET balance_units = ? WHERE account = ? AND asset = ?", updated
+            )
+        if upserted:
+            self._database.conn.executemany(
+                "INSERT INTO balances (account, asset, owner, balance_units) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (account, asset) DO UPDATE SET balance_units = excluded.balance_units",
+                upserted,
+            )
+        known.update(balances)
+        self._absent_balances.difference_update(balances)
 
     def balances_of_owner(self, owner: str) -> list[Balance]:
         """Every balance of the accounts titled to `owner`, sorted by account then asset."""
@@ -280,27 +336,70 @@ def content_from_canonical(text: str) -> StatementContent:
     )
 
 
-_STATEMENT_COLUMNS = "name, content, signature, state, submit_time_ms, execute_time_ms, top_up_deadline_ms"
+class StatementCache:
+    """Statements parsed from their stored content, shared by the units of work of one process.
+
+    One process has one set of asset scales, which parsing depends on.
+
+    Parsing the content of 20,000 entries costs more than executing them, and a recorded
+    statement's content never changes (a trigger refuses it). A Reset may record other content
+    under the same name, so a parsed statement is used only for exactly the content and
+    signature it was parsed from; what a rolled-back transaction cached is therefore harmless.
+    """
+
+    def __init__(self, size_max: int = STATEMENTS_CACHED_MAX) -> None:
+        assert size_max > 0, size_max
+        self._size_max = size_max
+        self._lock = threading.Lock()
+        # name -> (canonical content, signature, parsed statement), least recently used first.
+        self._statements: OrderedDict[str, tuple[str, bytes, SignedStatement]] = OrderedDict()
+
+    def get(self, name: str, content_text: str, signature: bytes) -> SignedStatement | None:
+        """The statement parsed from this content and signature, if still cached."""
+        with self._lock:
+            cached = self._statements.get(name)
+            if cached is None or cached[0] != content_text or cached[1] != signature:
+                return None
+            self._statements.move_to_end(name)
+            return cached[2]
+
+    def put(self, content_text: str, statement: SignedStatement) -> None:
+        """Remembers a statement parsed from (or recorded as) `content_text`."""
+        with self._lock:
+            self._statements[statement.name] = (content_text, statement.signature, statement)
+            self._statements.move_to_end(statement.name)
+            while len(self._statements) > self._size_max:
+                self._statements.popitem(last=False)
+
+
+_STATEMENT_COLUMNS = (
+    "statements.name, statement_contents.content, signature, state, submit_time_ms, execute_time_ms, "
+    "top_up_deadline_ms"
+)
+_STATEMENTS_WITH_CONTENT = (
+    "statements JOIN statement_contents ON statement_contents.statement = statements.name"
+)
 
 
 class SqliteStatementRepository:
-    """Statements in `statements`, with their executing transfers in `statement_transfers`."""
+    """Statements in `statements`; their content, transfer ids and entry outcomes in tables of their own."""
 
-    def __init__(self, database: sqlite_utils.Database, assets: AssetScales) -> None:
+    def __init__(self, database: sqlite_utils.Database, assets: AssetScales, cache: StatementCache) -> None:
         self._database = database
         self._assets = assets
+        self._cache = cache
 
     def get(self, name: str) -> RecordedStatement | None:
         """Returns the statement recorded under `name`."""
         row = self._database.execute(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE name = ?", (name,)
+            f"SELECT {_STATEMENT_COLUMNS} FROM {_STATEMENTS_WITH_CONTENT} WHERE statements.name = ?", (name,)
         ).fetchone()
         return None if row is None else self._from_row(row)
 
     def latest(self, exchange: str) -> RecordedStatement | None:
         """Returns the exchange's highest-numbered accepted statement."""
         row = self._database.execute(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE exchange = ? AND state != ? "
+            f"SELECT {_STATEMENT_COLUMNS} FROM {_STATEMENTS_WITH_CONTENT} WHERE exchange = ? AND state != ? "
             "ORDER BY number DESC LIMIT 1",
             (exchange, StatementState.REJECTED.value),
         ).fetchone()
@@ -326,14 +425,18 @@ class SqliteStatementRepository:
     def add(self, recorded: RecordedStatement) -> None:
         """Records a newly verified statement."""
         content = recorded.statement.content
+        content_text = content.canonical_bytes().decode()
+        self._cache.put(content_text, recorded.statement)
         self._database.execute(
-            "INSERT INTO statements (name, exchange, number, content, signature, nonce, state, "
-            "submit_time_ms, execute_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO statement_contents (statement, content) VALUES (?, ?)", (content.name, content_text)
+        )
+        self._database.execute(
+            "INSERT INTO statements (name, exchange, number, signature, nonce, state, "
+            "submit_time_ms, execute_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 content.name,
                 content.exchange,
                 content.number,
-                content.canonical_bytes().decode(),
                 recorded.statement.signature,
                 content.nonce,
                 recorded.state.value,
@@ -341,45 +444,29 @@ class SqliteStatementRepository:
                 recorded.execute_time_ms,
             ),
         )
-        self._insert_transfer_ids(recorded, 0)
-
-    def update(self, recorded: RecordedStatement) -> None:
-        """Stores a statement's new state, transfer ids and execution time."""
-        stored_count = self._database.execute(
-            "SELECT count(*) FROM statement_transfers WHERE statement = ?", (recorded.name,)
-        ).fetchone()[0]
-        assert stored_count <= len(recorded.transfer_ids), "a statement's transfer ids only grow"
-        cursor = self._database.execute(
-            "UPDATE statements SET state = ?, execute_time_ms = ? WHERE name = ?",
-            (recorded.state.value, recorded.execute_time_ms, recorded.name),
-        )
-        assert cursor.rowcount == 1, f"{recorded.name} was never recorded"
-        self._insert_transfer_ids(recorded, stored_count)
+        write_transfer_ids(self._database, recorded)
         write_outcomes(self._database, recorded)
 
-    def _insert_transfer_ids(self, recorded: RecordedStatement, first_position: int) -> None:
-        self._database.conn.executemany(
-            "INSERT INTO statement_transfers (statement, position, transfer_id) VALUES (?, ?, ?)",
-            [
-                (recorded.name, position, transfer_id)
-                for position, transfer_id in enumerate(recorded.transfer_ids)
-                if position >= first_position
-            ],
+    def update(self, recorded: RecordedStatement) -> None:
+        """Stores a statement's new state, times, entry outcomes and transfer ids."""
+        cursor = self._database.execute(
+            "UPDATE statements SET state = ?, execute_time_ms = ?, top_up_deadline_ms = ? WHERE name = ?",
+            (recorded.state.value, recorded.execute_time_ms, recorded.top_up_deadline_ms, recorded.name),
         )
+        assert cursor.rowcount == 1, f"{recorded.name} was never recorded"
+        write_transfer_ids(self._database, recorded)
+        write_outcomes(self._database, recorded)
 
     def _from_row(self, row: Sequence[Any]) -> RecordedStatement:
         name, content_text, signature, state, submit_time_ms, execute_time_ms, top_up_deadline_ms = row
-        transfer_ids = tuple(
-            transfer_id
-            for (transfer_id,) in self._database.execute(
-                "SELECT transfer_id FROM statement_transfers WHERE statement = ? ORDER BY position", (name,)
-            ).fetchall()
-        )
-        statement = parse_statement(content_from_canonical(content_text), bytes(signature), self._assets)
+        statement = self._cache.get(name, content_text, bytes(signature))
+        if statement is None:
+            statement = parse_statement(content_from_canonical(content_text), bytes(signature), self._assets)
+            self._cache.put(content_text, statement)
         return RecordedStatement(
             statement,
             StatementState(state),
-            transfer_ids,
+            read_transfer_ids(self._database, name),
             submit_time_ms,
             execute_time_ms,
             read_outcomes(self._database, statement),

@@ -14,12 +14,14 @@ from custodian_sim.adapters.sqlite_allocations import (
     SqliteFrozenAccountRepository,
 )
 from custodian_sim.adapters.sqlite_audit import AuditCommitSignal, SqliteAuditRepository
+from custodian_sim.adapters.sqlite_checkpoints import BackgroundCheckpoints
 from custodian_sim.adapters.sqlite_repositories import (
     SqliteConnectionRepository,
     SqliteExchangeKeyRepository,
     SqliteLedgerRepository,
     SqlitePartyRepository,
     SqliteStatementRepository,
+    StatementCache,
 )
 from custodian_sim.adapters.sqlite_settlement import SqliteClaimRepository
 from custodian_sim.adapters.sqlite_withdrawals import (
@@ -39,12 +41,17 @@ ResultT = TypeVar("ResultT")
 class SqliteUnitOfWork:
     """Every repository over one open SQLite transaction."""
 
-    def __init__(self, transaction: sqlite_utils.Database, assets: AssetScales) -> None:
+    def __init__(
+        self,
+        transaction: sqlite_utils.Database,
+        assets: AssetScales,
+        statement_cache: StatementCache | None = None,
+    ) -> None:
         self._parties = SqlitePartyRepository(transaction)
         self._exchange_keys = SqliteExchangeKeyRepository(transaction)
         self._connections = SqliteConnectionRepository(transaction)
         self._ledger = SqliteLedgerRepository(transaction)
-        self._statements = SqliteStatementRepository(transaction, assets)
+        self._statements = SqliteStatementRepository(transaction, assets, statement_cache or StatementCache())
         self._audit = SqliteAuditRepository(transaction)
         self._claims = SqliteClaimRepository(transaction)
         self._whitelist_addresses = SqliteWhitelistAddressRepository(transaction)
@@ -53,6 +60,10 @@ class SqliteUnitOfWork:
         self._allocations = SqliteAllocationRepository(transaction)
         self._frozen_accounts = SqliteFrozenAccountRepository(transaction)
         self._exchange_defaults = SqliteExchangeDefaultRepository(transaction)
+
+    def flush(self) -> None:
+        """Writes what the repositories hold back until the end of the unit of work; called before commit."""
+        self._audit.flush()
 
     @property
     def parties(self) -> SqlitePartyRepository:
@@ -122,15 +133,19 @@ class SqliteUnitOfWork:
 
 @contextmanager
 def unit_of_work(
-    database: Database, assets: AssetScales, signal: AuditCommitSignal | None = None
+    database: Database,
+    assets: AssetScales,
+    signal: AuditCommitSignal | None = None,
+    statement_cache: StatementCache | None = None,
 ) -> Iterator[SqliteUnitOfWork]:
     """One write transaction as a unit of work: commits when the block ends, rolls back if it raises.
 
     After a commit that appended audit records, `signal` wakes the audit streams.
     """
     with database.transaction() as transaction:
-        uow = SqliteUnitOfWork(transaction, assets)
+        uow = SqliteUnitOfWork(transaction, assets, statement_cache)
         yield uow
+        uow.flush()
     if signal is not None and uow.audit.appended_count:
         signal.notify_committed()
 
@@ -145,12 +160,18 @@ class SqliteRequestRunner:
         assets: AssetScales,
         clock: Clock,
         audit_signal: AuditCommitSignal | None = None,
+        checkpoints: BackgroundCheckpoints | None = None,
     ) -> None:
         self._database = database
         self._request_log = request_log
         self._assets = assets
         self._clock = clock
         self.audit_signal = audit_signal or AuditCommitSignal()
+        # Parsed statements outlive one unit of work: executing a statement after its
+        # submission does not parse its 20,000 entries again.
+        self._statement_cache = StatementCache()
+        # Without it, SQLite checkpoints the log inside the commits that grow it.
+        self._checkpoints = checkpoints
 
     def run_request(
         self,
@@ -163,11 +184,15 @@ class SqliteRequestRunner:
         units: list[SqliteUnitOfWork] = []
 
         def handler(transaction: sqlite_utils.Database) -> ResponseT:
-            uow = SqliteUnitOfWork(transaction, self._assets)
+            uow = SqliteUnitOfWork(transaction, self._assets, self._statement_cache)
             units.append(uow)
-            return work(uow)
+            response = work(uow)
+            uow.flush()
+            return response
 
+        self._hand_over_checkpoints()
         response = self._request_log.run(method, request, response_type, handler, self._clock.now_ms)
+        self._committed()
         # Only a handler that ran and committed can have appended records; a retry answered
         # from the request log ran nothing.
         if any(uow.audit.appended_count for uow in units):
@@ -180,8 +205,11 @@ class SqliteRequestRunner:
         For what must commit even though the request failed (the audit record of a refused
         statement) and for work no request caused (timers).
         """
-        with unit_of_work(self._database, self._assets, self.audit_signal) as uow:
-            return work(uow)
+        self._hand_over_checkpoints()
+        with unit_of_work(self._database, self._assets, self.audit_signal, self._statement_cache) as uow:
+            result = work(uow)
+        self._committed()
+        return result
 
     def read(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
         """Runs a read-only use case on one consistent snapshot, without taking the write lock."""
@@ -189,9 +217,17 @@ class SqliteRequestRunner:
         assert not connection.conn.in_transaction, "units of work do not nest"
         connection.execute("BEGIN DEFERRED")
         try:
-            return work(SqliteUnitOfWork(connection, self._assets))
+            return work(SqliteUnitOfWork(connection, self._assets, self._statement_cache))
         finally:
             connection.execute("ROLLBACK")
+
+    def _hand_over_checkpoints(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.hand_over(self._database.connection())
+
+    def _committed(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     def audit_generation(self) -> int:
         """A number that changes after every commit that appended audit records."""

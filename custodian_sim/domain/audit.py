@@ -10,7 +10,8 @@ UNASSIGNED_SEQUENCE = 0
 REFUSED_PREFIX = "REFUSED: "
 
 
-@dataclass(frozen=True)
+# Slotted: a statement execution appends one per entry.
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     """One state change (or one refused change) of one resource."""
 

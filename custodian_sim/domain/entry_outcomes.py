@@ -23,7 +23,8 @@ class EntryState(enum.Enum):
     DISPUTED = "DISPUTED"
 
 
-@dataclass(frozen=True)
+# Slotted: a statement holds one per entry, up to 100,000, built anew at each execution.
+@dataclass(frozen=True, slots=True)
 class EntryOutcome:
     """One entry of a statement and what became of it."""
 

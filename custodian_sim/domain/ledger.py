@@ -38,7 +38,8 @@ class TransferKind(enum.Enum):
     DEFAULT_RELEASE = "DEFAULT_RELEASE"
 
 
-@dataclass(frozen=True)
+# Slotted: a statement execution builds one per entry.
+@dataclass(frozen=True, slots=True)
 class Transfer:
     """A positive amount of one asset moved from one account to another; never changed once posted."""
 

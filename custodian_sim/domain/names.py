@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from service_kit.auth import IDENTIFIER_PATTERN
 from service_kit.errors import invalid_argument
@@ -103,15 +104,14 @@ class ConnectionName:
 
     client_id: str
     exchange_id: str
+    # The resource name, built with the name: a statement execution asks for it several times
+    # per entry. Not compared: it follows from the ids.
+    name: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         assert IDENTIFIER_PATTERN.fullmatch(self.client_id), self.client_id
         assert IDENTIFIER_PATTERN.fullmatch(self.exchange_id), self.exchange_id
-
-    @property
-    def name(self) -> str:
-        """The resource name."""
-        return f"{CLIENTS}/{self.client_id}/connections/{self.exchange_id}"
+        object.__setattr__(self, "name", f"{CLIENTS}/{self.client_id}/connections/{self.exchange_id}")
 
     @property
     def client(self) -> str:
@@ -153,7 +153,7 @@ class StatementName:
         assert IDENTIFIER_PATTERN.fullmatch(self.exchange_id), self.exchange_id
         assert self.number >= 1, self.number
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The resource name."""
         return f"{EXCHANGES}/{self.exchange_id}/statements/{self.number}"
@@ -248,6 +248,6 @@ def account_owner(account: str) -> str:
     """Returns the party an account is titled to (`clients/acme`), or `world` for the chain."""
     if account == WORLD_CHAIN_ACCOUNT:
         return WORLD_OWNER
-    collection, identifier = account.split("/")[:2]
+    collection, identifier = account.split("/", 2)[:2]
     assert collection in (CLIENTS, EXCHANGES), f"account {account} belongs to no party"
     return f"{collection}/{identifier}"

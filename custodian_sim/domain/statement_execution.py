@@ -65,10 +65,8 @@ def entry_balance_keys(recorded: RecordedStatement) -> set[BalanceKey]:
     """Every balance that executing the statement's entries reads."""
     statement_name = recorded.statement.statement_name
     settlement = settlement_account(statement_name.exchange_id)
-    keys: set[BalanceKey] = set()
-    for outcome in recorded.entry_outcomes():
-        keys.add((allocated_account(outcome.connection), outcome.asset))
-        keys.add((settlement, outcome.asset))
+    keys = {(allocated_account(outcome.connection), outcome.asset) for outcome in recorded.entry_outcomes()}
+    keys.update({(settlement, outcome.asset) for outcome in recorded.entry_outcomes()})
     return keys
 
 
@@ -76,28 +74,41 @@ def _transfer(
     statement_name: StatementName, outcome: EntryOutcome, transfer_id: str, now_ms: int
 ) -> Transfer:
     """The ledger movement of one entry: a loss into the settlement account, a gain out of it."""
-    allocated = allocated_account(outcome.connection)
-    settlement = settlement_account(statement_name.exchange_id)
+    return _movement(
+        outcome,
+        transfer_id,
+        allocated_account(outcome.connection),
+        settlement_account(statement_name.exchange_id),
+        statement_name.name,
+        now_ms,
+    )
+
+
+def _movement(
+    outcome: EntryOutcome, transfer_id: str, allocated: str, settlement: str, reference: str, now_ms: int
+) -> Transfer:
+    # Positional, in the order of Transfer's fields (id, from, to, asset, amount, kind,
+    # reference, time): one transfer per entry of a statement of up to 100,000.
     if outcome.is_loss:
         return Transfer(
-            id=transfer_id,
-            from_account=allocated,
-            to_account=settlement,
-            asset=outcome.asset,
-            amount_units=-outcome.amount_units,
-            kind=TransferKind.SETTLEMENT_LOSS,
-            reference=statement_name.name,
-            create_time_ms=now_ms,
+            transfer_id,
+            allocated,
+            settlement,
+            outcome.asset,
+            -outcome.amount_units,
+            TransferKind.SETTLEMENT_LOSS,
+            reference,
+            now_ms,
         )
     return Transfer(
-        id=transfer_id,
-        from_account=settlement,
-        to_account=allocated,
-        asset=outcome.asset,
-        amount_units=outcome.amount_units,
-        kind=TransferKind.SETTLEMENT_GAIN,
-        reference=statement_name.name,
-        create_time_ms=now_ms,
+        transfer_id,
+        settlement,
+        allocated,
+        outcome.asset,
+        outcome.amount_units,
+        TransferKind.SETTLEMENT_GAIN,
+        reference,
+        now_ms,
     )
 
 
@@ -111,38 +122,41 @@ def plan_settlement(
     the top-up deadline), each gain in entry order settles when what is left covers it whole.
     """
     statement_name = recorded.statement.statement_name
+    reference = statement_name.name
     settlement = settlement_account(statement_name.exchange_id)
     pending = [outcome for outcome in recorded.entry_outcomes() if outcome.state is EntryState.PENDING]
     transfers: list[Transfer] = []
     decided: list[EntryOutcome] = []
     claims: list[ClaimDraft] = []
     # What the settlement account can pay per asset: its balance plus the losses collected.
-    funds_units = {outcome.asset: balances.get((settlement, outcome.asset), 0) for outcome in pending}
+    funds_units = {asset: balances.get((settlement, asset), 0) for asset in {o.asset for o in pending}}
+    gains: list[EntryOutcome] = []
     for outcome in pending:
         if not outcome.is_loss:
+            gains.append(outcome)
             continue
-        allocated_units = balances.get((allocated_account(outcome.connection), outcome.asset), 0)
-        if -outcome.amount_units > allocated_units:
+        allocated = allocated_account(outcome.connection)
+        if -outcome.amount_units > balances.get((allocated, outcome.asset), 0):
             failed = outcome.failed(LOSS_EXCEEDS_ALLOCATION)
             decided.append(failed)
-            claims.append(loss_claim(statement_name.name, failed))
+            claims.append(loss_claim(reference, failed))
             continue
         transfer_id = settlement_transfer_id(statement_name, outcome.connection, outcome.asset)
-        transfers.append(_transfer(statement_name, outcome, transfer_id, now_ms))
+        transfers.append(_movement(outcome, transfer_id, allocated, settlement, reference, now_ms))
         decided.append(outcome.settled(transfer_id))
         funds_units[outcome.asset] -= outcome.amount_units
-    gains = [outcome for outcome in pending if not outcome.is_loss]
     if not settle_what_can and not _covers_every_gain(gains, funds_units):
         return None
     for outcome in gains:
         if outcome.amount_units > funds_units[outcome.asset]:
             failed = outcome.failed(INSUFFICIENT_SETTLEMENT_FUNDS)
             decided.append(failed)
-            claims.append(gain_claim(statement_name.name, failed))
+            claims.append(gain_claim(reference, failed))
             continue
         funds_units[outcome.asset] -= outcome.amount_units
         transfer_id = settlement_transfer_id(statement_name, outcome.connection, outcome.asset)
-        transfers.append(_transfer(statement_name, outcome, transfer_id, now_ms))
+        allocated = allocated_account(outcome.connection)
+        transfers.append(_movement(outcome, transfer_id, allocated, settlement, reference, now_ms))
         decided.append(outcome.settled(transfer_id))
     return Settlement(tuple(transfers), tuple(decided), tuple(claims))
 
@@ -173,16 +187,32 @@ def derive_state(outcomes: Sequence[EntryOutcome]) -> StatementState:
 
 
 def with_decided(
-    recorded: RecordedStatement, decided: Sequence[EntryOutcome], state: StatementState
+    recorded: RecordedStatement,
+    decided: Sequence[EntryOutcome],
+    state: StatementState,
+    new_transfer_ids: Sequence[str] | None = None,
 ) -> RecordedStatement:
-    """The statement with the decided outcomes merged in and their transfers appended."""
-    by_key = {outcome.key: outcome for outcome in decided}
+    """The statement with the decided outcomes merged in and their transfers appended.
+
+    The transfer ids are appended in the order of `new_transfer_ids` when given (the ids of
+    the decided outcomes, in the order they were posted), else in the order of `decided`.
+    """
+    # Keyed by the connection's name rather than the ConnectionName, whose hash is computed
+    # anew on every lookup: a statement may carry 100,000 entries.
+    by_key = {(outcome.connection.name, outcome.asset): outcome for outcome in decided}
     assert len(by_key) == len(decided), "an entry is decided once per step"
-    outcomes = tuple(by_key.pop(outcome.key, outcome) for outcome in recorded.entry_outcomes())
+    outcomes = tuple(
+        by_key.pop((outcome.connection.name, outcome.asset), outcome) for outcome in recorded.entry_outcomes()
+    )
     assert not by_key, f"decided entries not in {recorded.name}: {sorted(by_key)}"
-    new_transfer_ids = tuple(outcome.transfer_id for outcome in decided if outcome.transfer_id)
+    decided_ids = tuple(outcome.transfer_id for outcome in decided if outcome.transfer_id)
+    if new_transfer_ids is None:
+        new_transfer_ids = decided_ids
+    assert len(new_transfer_ids) == len(decided_ids) and set(new_transfer_ids) == set(decided_ids), (
+        "the transfers are those of the decided entries"
+    )
     return replace(
-        recorded, state=state, outcomes=outcomes, transfer_ids=recorded.transfer_ids + new_transfer_ids
+        recorded, state=state, outcomes=outcomes, transfer_ids=recorded.transfer_ids + tuple(new_transfer_ids)
     )
 
 
@@ -190,9 +220,8 @@ def executed(recorded: RecordedStatement, settlement: Settlement, now_ms: int) -
     """The statement once every pending entry was decided by an execution (or at the deadline)."""
     assert recorded.state in IN_FLIGHT_STATES, f"{recorded.name} is {recorded.state.value}"
     # Transfer ids in posting order: losses, then gains, as the ledger journal shows them.
-    ordered = {transfer.id: index for index, transfer in enumerate(settlement.transfers)}
-    decided = sorted(settlement.outcomes, key=lambda outcome: ordered.get(outcome.transfer_id, -1))
-    merged = with_decided(recorded, decided, StatementState.PENDING)
+    posted_ids = tuple(transfer.id for transfer in settlement.transfers)
+    merged = with_decided(recorded, settlement.outcomes, StatementState.PENDING, posted_ids)
     return replace(merged, state=derive_state(merged.outcomes), execute_time_ms=now_ms)
 
 

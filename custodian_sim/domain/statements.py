@@ -60,7 +60,8 @@ EXECUTED_STATES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+# Slotted: a statement carries up to 100,000.
+@dataclass(frozen=True, slots=True)
 class StatementEntry:
     """One parsed entry: positive units are owed to the client (a gain), negative by it (a loss)."""
 
@@ -94,6 +95,15 @@ class SignedStatement:
     def identical_to(self, other: SignedStatement) -> bool:
         """Same signed content and same signature bytes."""
         return self.content == other.content and self.signature == other.signature
+
+    @cached_property
+    def pending_outcomes(self) -> tuple[EntryOutcome, ...]:
+        """One PENDING outcome per entry, in entry order."""
+        # Built once per parsed statement: a statement may carry 100,000 entries, and the
+        # adapters keep parsed statements between units of work.
+        return tuple(
+            EntryOutcome(entry.connection, entry.asset, entry.amount_units) for entry in self.entries
+        )
 
 
 def parse_statement(content: StatementContent, signature: bytes, assets: AssetScales) -> SignedStatement:
@@ -134,22 +144,22 @@ def parse_statement(content: StatementContent, signature: bytes, assets: AssetSc
         )
     entries: list[StatementEntry] = []
     previous_key: tuple[str, str] | None = None
+    # A connection has one entry per asset: each name is parsed once and its entries share it.
+    connections: dict[str, ConnectionName] = {}
     for index, entry in enumerate(content.entries):
-        field_prefix = f"statement.entries[{index}]"
-        connection = ConnectionName.parse(entry.connection, f"{field_prefix}.connection")
-        if connection.exchange_id != exchange_id:
-            raise invalid_argument(
-                "ENTRY_OF_OTHER_EXCHANGE",
-                f"{field_prefix}.connection",
-                f"{entry.connection!r} is not a connection of {content.exchange}",
-            )
-        scale = assets.scale(entry.asset, f"{field_prefix}.asset")
+        connection = connections.get(entry.connection)
+        if connection is None:
+            connection = _entry_connection(entry.connection, exchange_id, content.exchange, index)
+            connections[entry.connection] = connection
+        scale = assets.scale(entry.asset, f"statement.entries[{index}].asset")
         amount_units = parse_units(
-            entry.amount, scale, f"{field_prefix}.amount", allow_negative=True, allow_zero=True
+            entry.amount, scale, f"statement.entries[{index}].amount", allow_negative=True, allow_zero=True
         )
         if amount_units == 0:
             raise invalid_argument(
-                "ENTRY_AMOUNT_ZERO", f"{field_prefix}.amount", "entries are only for non-zero amounts"
+                "ENTRY_AMOUNT_ZERO",
+                f"statement.entries[{index}].amount",
+                "entries are only for non-zero amounts",
             )
         key = (entry.connection, entry.asset)
         if previous_key is not None and key <= previous_key:
@@ -162,6 +172,16 @@ def parse_statement(content: StatementContent, signature: bytes, assets: AssetSc
         previous_key = key
         entries.append(StatementEntry(connection, entry.asset, amount_units))
     return SignedStatement(content, signature, statement_name, tuple(entries))
+
+
+def _entry_connection(name: str, exchange_id: str, exchange: str, index: int) -> ConnectionName:
+    field_name = f"statement.entries[{index}].connection"
+    connection = ConnectionName.parse(name, field_name)
+    if connection.exchange_id != exchange_id:
+        raise invalid_argument(
+            "ENTRY_OF_OTHER_EXCHANGE", field_name, f"{name!r} is not a connection of {exchange}"
+        )
+    return connection
 
 
 @dataclass(frozen=True)
@@ -188,13 +208,7 @@ class RecordedStatement:
 
     def entry_outcomes(self) -> tuple[EntryOutcome, ...]:
         """One outcome per entry, in entry order; PENDING for every entry before anything happened."""
-        return self.outcomes or self._pending_outcomes
-
-    @cached_property
-    def _pending_outcomes(self) -> tuple[EntryOutcome, ...]:
-        # Built once per record: a statement may carry 100,000 entries.
-        entries = self.statement.entries
-        return tuple(EntryOutcome(entry.connection, entry.asset, entry.amount_units) for entry in entries)
+        return self.outcomes or self.statement.pending_outcomes
 
 
 def require_statement(recorded: RecordedStatement | None, name: str) -> RecordedStatement:

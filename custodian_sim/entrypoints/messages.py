@@ -22,7 +22,8 @@ from oes.common.v1 import statement_pb2
 from oes.custodian.v1 import custodian_pb2
 from service_kit.errors import invalid_argument
 from service_kit.money import AssetScales, parse_units
-from service_kit.statement_messages import content_from_message, message_from_content
+from service_kit.statement import StatementContent
+from service_kit.statement_messages import content_from_message
 from service_kit.timestamps import from_timestamp, to_timestamp
 
 _PARTY_KINDS = {
@@ -158,31 +159,55 @@ def parse_statement_message(
     return parse_statement(content_from_message(message), message.signature, assets)
 
 
+def statement_message(content: StatementContent, signature: bytes) -> statement_pb2.SettlementStatement:
+    """The signed statement as a message; the same message as service_kit's message_from_content."""
+    message = statement_pb2.SettlementStatement(
+        name=content.name,
+        exchange=content.exchange,
+        number=content.number,
+        previous_statement=content.previous_statement,
+        cutoff_time=to_timestamp(content.cutoff_time_ms),
+        first_trade_sequence=content.first_trade_sequence,
+        last_trade_sequence=content.last_trade_sequence,
+        nonce=content.nonce,
+        signature=signature,
+    )
+    # Each entry is filled in place: building 20,000 entry messages and copying them in took
+    # three times as long.
+    add_entry = message.entries.add
+    for entry in content.entries:
+        added = add_entry()
+        added.connection = entry.connection
+        added.asset = entry.asset
+        added.amount = entry.amount
+    return message
+
+
 def recorded_statement_message(recorded: RecordedStatement) -> custodian_pb2.RecordedStatement:
     """The wire form of a recorded statement, carrying the statement exactly as signed."""
     message = custodian_pb2.RecordedStatement(
-        statement=message_from_content(recorded.statement.content, recorded.statement.signature),
+        statement=statement_message(recorded.statement.content, recorded.statement.signature),
         state=_STATEMENT_STATES[recorded.state],
-        transfer_ids=list(recorded.transfer_ids),
+        transfer_ids=recorded.transfer_ids,
         submit_time=to_timestamp(recorded.submit_time_ms),
     )
     if recorded.execute_time_ms is not None:
         message.execute_time.CopyFrom(to_timestamp(recorded.execute_time_ms))
     if recorded.top_up_deadline_ms is not None:
         message.top_up_deadline.CopyFrom(to_timestamp(recorded.top_up_deadline_ms))
-    # Each amount exactly as the exchange signed it, entry by entry.
+    # Each amount exactly as the exchange signed it, entry by entry, filled in place.
     signed_entries = recorded.statement.content.entries
-    message.entry_outcomes.extend(
-        custodian_pb2.EntryOutcome(
-            connection=outcome.connection.name,
-            asset=outcome.asset,
-            amount=signed.amount,
-            state=_ENTRY_STATES[outcome.state],
-            reason=outcome.reason,
-            transfer_id=outcome.transfer_id,
-        )
-        for outcome, signed in zip(recorded.entry_outcomes(), signed_entries, strict=True)
-    )
+    add_outcome = message.entry_outcomes.add
+    for outcome, signed in zip(recorded.entry_outcomes(), signed_entries, strict=True):
+        added = add_outcome()
+        added.connection = outcome.connection.name
+        added.asset = outcome.asset
+        added.amount = signed.amount
+        added.state = _ENTRY_STATES[outcome.state]
+        if outcome.reason:
+            added.reason = outcome.reason
+        if outcome.transfer_id:
+            added.transfer_id = outcome.transfer_id
     return message
 
 

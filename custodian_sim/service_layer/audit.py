@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from custodian_sim.domain.audit import UNASSIGNED_SEQUENCE, AuditRecord
@@ -26,20 +26,20 @@ def record_change(uow: UnitOfWork, now_ms: int, resource: str, before: str, afte
     The principal, method and request_id come from the call being served (the interceptor
     sets them); outside any RPC, for timers, they say `system`.
     """
+    record_changes(uow, now_ms, [(resource, before, after, owner)])
+
+
+def record_changes(uow: UnitOfWork, now_ms: int, changes: Iterable[tuple[str, str, str, str]]) -> None:
+    """Appends one audit record per (resource, before, after, owner), in order, as record_change does."""
     call = current_call()
-    uow.audit.append(
-        AuditRecord(
-            sequence=UNASSIGNED_SEQUENCE,
-            record_time_ms=now_ms,
-            principal=call.principal,
-            request_id=call.request_id,
-            method=call.method,
-            resource=resource,
-            before=before,
-            after=after,
-            owner=owner,
+    principal, request_id, method = call.principal, call.request_id, call.method
+    append = uow.audit.append
+    for resource, before, after, owner in changes:
+        # Positional, in AuditRecord's field order: an execution appends one record per entry.
+        record = AuditRecord(
+            UNASSIGNED_SEQUENCE, now_ms, principal, request_id, method, resource, before, after, owner
         )
-    )
+        append(record)
 
 
 def run_recording_refusal(

@@ -155,8 +155,8 @@ class StatementRepository(Protocol):
 class AuditRepository(Protocol):
     """The append-only audit log."""
 
-    def append(self, record: AuditRecord) -> AuditRecord:
-        """Appends a record (its sequence unassigned) and returns it with the sequence it got."""
+    def append(self, record: AuditRecord) -> None:
+        """Appends a record (its sequence unassigned); the log gives it the next sequence."""
         ...
 
     def list_after(self, after_sequence: int, limit: int, owner: str | None) -> list[AuditRecord]:

@@ -244,9 +244,12 @@ class CustodianService:
         return statement_rules.require_statement(uow.statements.get(name.name), name.name)
 
     def _require_active_connections(self, uow: UnitOfWork, statement: SignedStatement) -> None:
-        names = {entry.connection for entry in statement.entries}
+        # Keyed by the name's text, and sorted as ConnectionName sorts (by client, then exchange)
+        # on plain tuples: a statement names up to 100,000 connections.
+        names = list({entry.connection.name: entry.connection for entry in statement.entries}.values())
+        names.sort(key=lambda name: (name.client_id, name.exchange_id))
         connections = uow.connections.get_many(names)
-        for name in sorted(names):
+        for name in names:
             require_connection(connections.get(name), name).require_active()
 
     def _audit(self, uow: UnitOfWork, resource: str, before: str, after: str, owner: str) -> None:

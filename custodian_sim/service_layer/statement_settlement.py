@@ -25,7 +25,7 @@ from custodian_sim.domain.statements import (
     StatementState,
     require_statement,
 )
-from custodian_sim.service_layer.audit import record_change
+from custodian_sim.service_layer.audit import record_change, record_changes
 from custodian_sim.service_layer.defaults import check_settlement_not_frozen
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from custodian_sim.service_layer.withdrawals import UnitOfWorkRunner
@@ -193,9 +193,21 @@ class StatementSettlement:
         after = rules.executed(recorded, settlement, now_ms)
         uow.statements.update(after)
         self._audit_statement(uow, recorded, after)
-        before_by_key = {outcome.key: outcome for outcome in recorded.entry_outcomes()}
-        self._audit_entries(
-            uow, recorded.name, [(before_by_key[outcome.key], outcome) for outcome in settlement.outcomes]
+        # An execution decides only PENDING entries (see rules.plan_settlement).
+        pending = EntryState.PENDING.value
+        statement = recorded.name
+        record_changes(
+            uow,
+            self._clock.now_ms(),
+            (
+                (
+                    entry_resource(statement, outcome.connection, outcome.asset),
+                    pending,
+                    outcome.describe(),
+                    outcome.connection.client,
+                )
+                for outcome in settlement.outcomes
+            ),
         )
         self._record_claims(uow, settlement.claims, now_ms)
         return after
@@ -238,17 +250,21 @@ class StatementSettlement:
         self, uow: UnitOfWork, statement: str, changes: Sequence[tuple[EntryOutcome, EntryOutcome]]
     ) -> None:
         """One record per entry that changed state, owned by the entry's client."""
-        now_ms = self._clock.now_ms()
         for before, after in changes:
             assert before.key == after.key and before.state is not after.state, (before, after)
-            record_change(
-                uow,
-                now_ms,
-                entry_resource(statement, after.connection, after.asset),
-                before.describe(),
-                after.describe(),
-                after.connection.client,
-            )
+        record_changes(
+            uow,
+            self._clock.now_ms(),
+            (
+                (
+                    entry_resource(statement, after.connection, after.asset),
+                    before.describe(),
+                    after.describe(),
+                    after.connection.client,
+                )
+                for before, after in changes
+            ),
+        )
 
 
 class TopUpTimers:

@@ -22,6 +22,12 @@ from tests.unit.custodian_sim.allocation_fakes import (
     FakeLifecycleState,
 )
 from tests.unit.custodian_sim.claim_fakes import FakeClaimRepository
+from tests.unit.custodian_sim.withdrawal_fakes import (
+    FakeWhitelistAddressRepository,
+    FakeWithdrawalPolicyRepository,
+    FakeWithdrawalRepository,
+    FakeWithdrawalState,
+)
 
 
 @dataclass
@@ -37,6 +43,7 @@ class FakeState:
     audit_records: list[AuditRecord] = field(default_factory=list)
     lifecycle: FakeLifecycleState = field(default_factory=FakeLifecycleState)
     claims: list[Claim] = field(default_factory=list)
+    withdrawals: FakeWithdrawalState = field(default_factory=FakeWithdrawalState)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -49,6 +56,7 @@ class FakeState:
             list(self.audit_records),
             lifecycle=self.lifecycle.copy(),
             claims=list(self.claims),
+            withdrawals=self.withdrawals.copy(),
         )
 
 
@@ -219,6 +227,9 @@ class FakeUnitOfWork:
         self.allocations = FakeAllocationRepository(state.lifecycle, state.statements)
         self.frozen_accounts = FakeFrozenAccountRepository(state.lifecycle)
         self.exchange_defaults = FakeExchangeDefaultRepository(state.lifecycle)
+        self.whitelist_addresses = FakeWhitelistAddressRepository(state.withdrawals)
+        self.withdrawal_policies = FakeWithdrawalPolicyRepository(state.withdrawals)
+        self.withdrawals = FakeWithdrawalRepository(state.withdrawals)
 
 
 class FakeStore:

@@ -11,6 +11,13 @@ from custodian_sim.domain.entry_outcomes import Claim
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.parties import PartyKind
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement, parse_statement
+from custodian_sim.domain.withdrawals import (
+    WhitelistAddress,
+    Withdrawal,
+    WithdrawalName,
+    WithdrawalPolicy,
+    WithdrawalState,
+)
 from custodian_sim.service_layer.audit import run_recording_refusal
 from custodian_sim.service_layer.commands import (
     AllocationResult,
@@ -22,6 +29,12 @@ from custodian_sim.service_layer.commands import (
 from custodian_sim.service_layer.services import CustodianService
 from custodian_sim.service_layer.statement_settlement import EntryReference
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
+from custodian_sim.service_layer.withdrawals import (
+    CreateWhitelistAddress,
+    CreateWithdrawal,
+    WithdrawalService,
+    WithdrawalSettings,
+)
 from service_kit.clock import SimulatedClock
 from service_kit.errors import ServiceError
 from service_kit.money import AssetScales
@@ -36,16 +49,24 @@ ResultT = TypeVar("ResultT")
 AUDIT_PAGE_SIZE = 1000
 # The custodian's default: an hour of sandbox time to top up the settlement account.
 TOP_UP_WINDOW_MS = 3_600_000
+MINUTE_MS = 60_000
+# A new whitelisted address is usable after an hour; the simulated chain confirms in ten minutes.
+COOLING_OFF_MS = 60 * MINUTE_MS
+CONFIRMATION_MS = 10 * MINUTE_MS
 
 
 class Harness:
     """Runs each use case in its own unit of work, as the entrypoints do."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: SimulatedClock | None = None) -> None:
         self.store = store
-        self.clock = SimulatedClock(START_MS)
+        self.clock = clock or SimulatedClock(START_MS)
         self.service = CustodianService(
             self.clock, ASSETS, Ed25519SignatureVerifier(), top_up_window_ms=TOP_UP_WINDOW_MS
+        )
+        # The harness also opens the units of work no request caused (the chain's timers).
+        self.withdrawals = WithdrawalService(
+            self.clock, ASSETS, WithdrawalSettings(COOLING_OFF_MS, CONFIRMATION_MS), self
         )
 
     def run(self, work: Callable[[CustodianService, UnitOfWork], ResultT]) -> ResultT:
@@ -55,6 +76,10 @@ class Harness:
     def run_work(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
         with self.store.unit_of_work() as uow:
             return work(uow)
+
+    # What the withdrawal service's timers and start-up use to open their units of work.
+    write = run_work
+    read = run_work
 
     def run_statement_use_case(
         self, statement: SignedStatement, work: Callable[[UnitOfWork], RecordedStatement]
@@ -144,3 +169,37 @@ class Harness:
 
     def balance(self, account: str, asset: str) -> int:
         return self.store.snapshot()[0].get((account, asset), 0)
+
+    # Withdrawals: a broadcast withdrawal's confirmation is scheduled after its unit of work
+    # committed, as the servicer does.
+
+    def whitelist(self, client_id: str, asset: str, address: str, label: str = "") -> WhitelistAddress:
+        command = CreateWhitelistAddress(client_id, asset, address, label)
+        return self.run_work(lambda uow: self.withdrawals.create_whitelist_address(uow, command))
+
+    def set_policy(self, policy: WithdrawalPolicy) -> WithdrawalPolicy:
+        return self.run_work(lambda uow: self.withdrawals.set_withdrawal_policy(uow, policy))
+
+    def withdraw(self, client_id: str, asset: str, amount_units: int, address: str) -> Withdrawal:
+        command = CreateWithdrawal(client_id, asset, amount_units, address)
+        return self._scheduled(self.run_work(lambda uow: self.withdrawals.create_withdrawal(uow, command)))
+
+    def approve(self, name: WithdrawalName, approver: str) -> Withdrawal:
+        return self._scheduled(
+            self.run_work(lambda uow: self.withdrawals.approve_withdrawal(uow, name, approver))
+        )
+
+    def cancel(self, name: WithdrawalName) -> Withdrawal:
+        return self.run_work(lambda uow: self.withdrawals.cancel_withdrawal(uow, name))
+
+    def withdrawal(self, name: WithdrawalName) -> Withdrawal:
+        return self.run_work(lambda uow: self.withdrawals.get_withdrawal(uow, name))
+
+    def advance(self, duration_ms: int) -> int:
+        """Moves sandbox time on; returns how many timers (chain confirmations) ran."""
+        return self.clock.advance(duration_ms)
+
+    def _scheduled(self, withdrawal: Withdrawal) -> Withdrawal:
+        if withdrawal.state is WithdrawalState.BROADCAST:
+            self.withdrawals.schedule_confirmation(withdrawal)
+        return withdrawal

@@ -1,13 +1,18 @@
-"""Property: random deposits, locks, unlocks, statements and disputes keep the ledger balanced.
+"""Property: random deposits, locks, statements, disputes, withdrawals and defaults balance the ledger.
 
 After every step the ledger sums to zero per asset, the proof of reserves balances, no
-allocation is negative, no transfer id appears twice, and every refused statement (forged,
-replayed nonce, changed content, out of sequence) left no transfer and exactly one audit
-record. Over-claiming statements fail only their over-claimed entries, each with one claim;
-statements the exchange cannot pay wait for a top-up or their deadline; disputed entries are
-held and resolved later as adjustments. Allocations are cleared or released once, each with
-exactly the transfers of its state; the exchange may default at any step, after which it holds
-no allocation, its settlement balance stays frozen, and defaulting again moves nothing.
+allocation is negative, no transfer id appears twice, every refused step changed no balance,
+transfer, statement or withdrawal, and every refused statement (forged, replayed nonce, changed
+content, out of sequence) left no transfer and exactly one audit record. Over-claiming
+statements fail only their over-claimed entries, each with one claim; statements the exchange
+cannot pay wait for a top-up or their deadline; disputed entries are held and resolved later as
+adjustments. Allocations are cleared or released once, each with exactly the transfers of its
+state; the exchange may default at any step, after which it holds no allocation, its settlement
+balance stays frozen, and defaulting again moves nothing. Withdrawals to whitelisted addresses,
+under random approval policies, are approved, cancelled and confirmed by the chain as the clock
+moves, in among all of that: each takes only from the client's `available` (never from an
+allocation), `withdrawing` holds exactly the withdrawals in flight, and every due confirmation
+has happened.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
@@ -28,23 +34,32 @@ from custodian_sim.domain.audit import REFUSED_PREFIX
 from custodian_sim.domain.connections import ConnectionState
 from custodian_sim.domain.defaults import DefaultClaimKind, ExchangeDefault
 from custodian_sim.domain.entry_outcomes import LOSS_EXCEEDS_ALLOCATION, EntryState
-from custodian_sim.domain.ledger import may_go_negative
+from custodian_sim.domain.ledger import INSUFFICIENT_BALANCE, TransferKind, may_go_negative
 from custodian_sim.domain.names import WORLD_OWNER, ConnectionName, allocated_account
 from custodian_sim.domain.statement_execution import derive_state
 from custodian_sim.domain.statements import EXECUTED_STATES, RecordedStatement, StatementState
+from custodian_sim.domain.withdrawals import (
+    WITHDRAWALS_LISTED_MAX,
+    WhitelistAddress,
+    Withdrawal,
+    WithdrawalName,
+    WithdrawalPolicy,
+    WithdrawalState,
+)
 from custodian_sim.service_layer.commands import UnlockAllocation
 from custodian_sim.service_layer.ports import TransferQuery
 from custodian_sim.service_layer.services import CustodianService
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.errors import ErrorCode, ServiceError
 from service_kit.statement import StatementContent
-from tests.unit.custodian_sim.harness import ASSETS, TOP_UP_WINDOW_MS, Harness
+from tests.unit.custodian_sim.harness import ASSETS, COOLING_OFF_MS, MINUTE_MS, TOP_UP_WINDOW_MS, Harness
 from tests.unit.custodian_sim.statement_factory import exchange_private_key, statement_content
 from tests.unit.custodian_sim.stores import FakeStoreWithSnapshot, Snapshot, SqliteStore, Store
 
 OKX = "exchanges/okx-sim"
 CLIENT_IDS = ("acme", "beta")
-OWNERS = ("clients/acme", "clients/beta", OKX)
+CLIENTS = ("clients/acme", "clients/beta")
+OWNERS = (*CLIENTS, OKX)
 ASSET_CODES = ("BTC", "USDT")
 # Small amounts and small id pools make overdrafts, over-claims and id collisions common.
 amounts = st.integers(min_value=1, max_value=5_000)
@@ -57,8 +72,53 @@ entries = st.dictionaries(
 # Forged signatures and replayed nonces are tried in about one statement in five.
 rarely = st.integers(min_value=0, max_value=4).map(lambda number: number == 0)
 
+# Withdrawals: the first address of each client and asset is usable from the start (and drawn
+# most often), the others cool off once whitelisted. Amounts reach past `available`, so that
+# some would need the allocation to succeed.
+ADDRESSES = ("addr-1", "addr-2", "addr-3")
+withdrawal_addresses = st.sampled_from((ADDRESSES[0],) * 4 + ADDRESSES[1:])
+TREASURER = "clients/acme-treasurer"
+APPROVERS = ("admin", TREASURER, "bridge")
+withdrawal_amounts = st.integers(min_value=1, max_value=15_000)
+# Thresholds below most withdrawal amounts, so that many withdrawals wait for approvals.
+thresholds = st.fixed_dictionaries({asset: amounts for asset in ASSET_CODES})
+minutes = st.integers(min_value=1, max_value=90).map(lambda count: count * MINUTE_MS)
+IN_FLIGHT = (WithdrawalState.PENDING_APPROVAL, WithdrawalState.BROADCAST)
+# The transfers each withdrawal state has posted, by the last segment of their id.
+WITHDRAWAL_STEPS = {
+    WithdrawalState.PENDING_APPROVAL: {"reserve"},
+    WithdrawalState.BROADCAST: {"reserve"},
+    WithdrawalState.CONFIRMED: {"reserve", "confirm"},
+    WithdrawalState.CANCELLED: {"reserve", "cancel"},
+}
+WITHDRAWAL_KINDS = {
+    TransferKind.WITHDRAWAL_RESERVE: "reserve",
+    TransferKind.WITHDRAWAL_CANCEL: "cancel",
+    TransferKind.WITHDRAWAL_CONFIRM: "confirm",
+}
+
 Operation = Callable[[], object]
 JOURNAL_PAGE_SIZE = 1000
+# Per client: its withdrawals, its whitelist and its approval policy.
+WithdrawalRecords = list[tuple[list[Withdrawal], list[WhitelistAddress], WithdrawalPolicy | None]]
+
+
+class Observation(NamedTuple):
+    """What a refused step or a retry must leave exactly as it was."""
+
+    ledger: Snapshot
+    withdrawals: WithdrawalRecords
+    audit_count: int
+
+
+def withdrawal_route(step: str, client_id: str) -> tuple[str, str]:
+    """Where each withdrawal transfer moves the amount: it never touches an allocation."""
+    available, withdrawing = f"clients/{client_id}/available", f"clients/{client_id}/withdrawing"
+    return {
+        "reserve": (available, withdrawing),
+        "cancel": (withdrawing, available),
+        "confirm": (withdrawing, "world/chain"),
+    }[step]
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -78,6 +138,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.held: list[tuple[StatementContent, ConnectionName, str]] = []
         # The outcome of the exchange's default procedure, once it ran.
         self.defaulted: ExchangeDefault | None = None
+        self.withdrawal_names: list[WithdrawalName] = []
 
     def make_store(self) -> Store:
         return FakeStoreWithSnapshot()
@@ -107,26 +168,65 @@ class LedgerMachine(RuleBasedStateMachine):
             connection = ConnectionName(client_id, "okx-sim")
             for asset in ASSET_CODES:
                 assert self.apply(
-                    partial(self.harness.lock, connection, f"{client_id}-open-{asset}", asset, 8_000)
+                    partial(self.harness.lock, connection, f"{client_id}-open-{asset}", asset, 8_000),
+                    records_refusal=True,
                 )
+            # A usable address per asset and a policy that asks two approvers above 3,000 units;
+            # the rules add addresses that cool off and change the policies.
+            for asset in ASSET_CODES:
+                self.harness.whitelist(client_id, asset, ADDRESSES[0])
+            policy = WithdrawalPolicy(
+                f"clients/{client_id}", {"BTC": 3_000, "USDT": 3_000}, ("admin", TREASURER), 2
+            )
+            self.harness.set_policy(policy)
+        self.harness.advance(COOLING_OFF_MS)
 
-    def apply(self, operation: Operation, replayable: bool = True) -> bool:
+    def observe(self) -> Observation:
+        def withdrawal_records(uow: UnitOfWork) -> WithdrawalRecords:
+            return [
+                (
+                    uow.withdrawals.list_for_client(client, WITHDRAWALS_LISTED_MAX),
+                    uow.whitelist_addresses.list_for_client(client),
+                    uow.withdrawal_policies.get(client),
+                )
+                for client in CLIENTS
+            ]
+
+        return Observation(
+            self.harness.store.snapshot(),
+            self.harness.run_work(withdrawal_records),
+            len(self.harness.audit_records()),
+        )
+
+    def attempt(self, operation: Operation, records_refusal: bool = False) -> ServiceError | None:
+        """Runs a step once and returns its refusal, if any; a refused step changes nothing.
+
+        Only locks and statements record their refusal (a REJECTED allocation, an audit
+        record); every other refused step leaves the audit log as it was.
+        """
+        before = self.observe()
+        try:
+            operation()
+        except ServiceError as error:
+            after = self.observe()
+            assert after.ledger == before.ledger, "a refused step changed the ledger"
+            assert after.withdrawals == before.withdrawals, "a refused step changed a withdrawal"
+            assert records_refusal or after.audit_count == before.audit_count, "a refusal was audited"
+            event(f"refused: {error.reason}")
+            return error
+        return None
+
+    def apply(self, operation: Operation, replayable: bool = True, records_refusal: bool = False) -> bool:
         """Applies an operation and then again: a refusal changes nothing, a retry changes nothing.
 
         A replayable operation changes nothing whenever it is applied again later; executing a
         statement that waits for a top-up is not, because a deposit in between lets it settle.
         """
-        before = self.harness.store.snapshot()
-        try:
-            operation()
-        except ServiceError:
-            assert self.harness.store.snapshot() == before, "a refused operation changed the ledger"
+        if self.attempt(operation, records_refusal) is not None:
             return False
-        after = self.harness.store.snapshot()
-        audit_count = len(self.harness.audit_records())
+        after = self.observe()
         operation()
-        assert self.harness.store.snapshot() == after, "re-applying an operation id changed the ledger"
-        assert len(self.harness.audit_records()) == audit_count, "a retry appended an audit record"
+        assert self.observe() == after, "re-applying an operation id changed the custodian's state"
         if replayable:
             self.succeeded.append(operation)
         return True
@@ -134,7 +234,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def submit(self, content: StatementContent, signature: bytes | None) -> bool:
         """Submits a statement; a refusal must leave exactly one audit record naming it."""
         audit_count = len(self.harness.audit_records())
-        accepted = self.apply(lambda: self.harness.submit(content, signature))
+        accepted = self.apply(lambda: self.harness.submit(content, signature), records_refusal=True)
         if not accepted:
             records = self.harness.audit_records()
             assert len(records) == audit_count + 1, "a refused statement left no (or several) records"
@@ -160,7 +260,7 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def lock(self, client_id: str, asset: str, units: int, lock_id: str) -> None:
         connection = ConnectionName(client_id, "okx-sim")
-        self.apply(lambda: self.harness.lock(connection, lock_id, asset, units))
+        self.apply(lambda: self.harness.lock(connection, lock_id, asset, units), records_refusal=True)
 
     @rule(
         client_id=st.sampled_from(CLIENT_IDS),
@@ -251,7 +351,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def execute_pending_statement(self) -> None:
         pending = self.pending
         assert pending is not None
-        if self.apply(lambda: self.harness.execute(pending), replayable=False):
+        if self.apply(lambda: self.harness.execute(pending), replayable=False, records_refusal=True):
             self.after_execution(pending, lambda: self.harness.execute(pending))
 
     def after_execution(self, content: StatementContent, execute: Operation) -> None:
@@ -290,7 +390,11 @@ class LedgerMachine(RuleBasedStateMachine):
         entry = data.draw(st.sampled_from(pending.entries))
         connection = ConnectionName.parse(entry.connection, "connection")
         # Disputing again is a no-op; once the statement executed it is refused, so not replayable.
-        assert self.apply(lambda: self.harness.dispute(pending, connection, entry.asset), replayable=False)
+        assert self.apply(
+            lambda: self.harness.dispute(pending, connection, entry.asset),
+            replayable=False,
+            records_refusal=True,
+        )
         event("entry disputed")
 
     @precondition(lambda self: self.held)
@@ -331,6 +435,87 @@ class LedgerMachine(RuleBasedStateMachine):
         before = self.harness.store.snapshot()
         operation()
         assert self.harness.store.snapshot() == before
+
+    @rule(
+        client_id=st.sampled_from(CLIENT_IDS),
+        asset=st.sampled_from(ASSET_CODES),
+        address=st.sampled_from(ADDRESSES),
+    )
+    def whitelist_an_address(self, client_id: str, asset: str, address: str) -> None:
+        # Whitelisting an address twice is refused (WHITELIST_ADDRESS_EXISTS), so once only.
+        if self.attempt(lambda: self.harness.whitelist(client_id, asset, address)) is None:
+            event("address whitelisted")
+
+    @rule(
+        client_id=st.sampled_from(CLIENT_IDS),
+        policy_thresholds=thresholds,
+        approvers=st.lists(st.sampled_from(APPROVERS), min_size=1, max_size=3, unique=True),
+        data=st.data(),
+    )
+    def set_a_withdrawal_policy(
+        self, client_id: str, policy_thresholds: dict[str, int], approvers: list[str], data: st.DataObject
+    ) -> None:
+        quorum = data.draw(st.integers(min_value=1, max_value=len(approvers)))
+        policy = WithdrawalPolicy(f"clients/{client_id}", policy_thresholds, tuple(approvers), quorum)
+        # Setting the same policy again changes nothing; an older one replayed later would.
+        assert self.apply(lambda: self.harness.set_policy(policy), replayable=False)
+
+    @rule(
+        client_id=st.sampled_from(CLIENT_IDS),
+        asset=st.sampled_from(ASSET_CODES),
+        units=withdrawal_amounts,
+        address=withdrawal_addresses,
+    )
+    def withdraw(self, client_id: str, asset: str, units: int, address: str) -> None:
+        """Requests a withdrawal once: each request is a new withdrawal (the RPC's request_id dedupes)."""
+        available = self.harness.balance(f"clients/{client_id}/available", asset)
+        created: list[Withdrawal] = []
+        refusal = self.attempt(
+            lambda: created.append(self.harness.withdraw(client_id, asset, units, address))
+        )
+        if refusal is None:
+            assert units <= available, "a withdrawal took more than the client's available balance"
+            self.withdrawal_names.append(created[0].name)
+            event(f"withdrawal {created[0].state.value}")
+        elif refusal.reason == INSUFFICIENT_BALANCE:
+            assert units > available, "a withdrawal within the available balance was refused"
+            event("withdrawal over available refused")
+
+    @precondition(lambda self: self.withdrawal_names)
+    @rule(data=st.data(), stranger=rarely)
+    def approve_a_withdrawal(self, data: st.DataObject, stranger: bool) -> None:
+        """Some of a withdrawal's approvers approve it in turn, or a principal its policy did not name.
+
+        A withdrawal still waiting for approvals is chosen when there is one; otherwise any,
+        which tries the refusals.
+        """
+        withdrawals = [self.harness.withdrawal(name) for name in self.withdrawal_names]
+        waiting = [w for w in withdrawals if w.state is WithdrawalState.PENDING_APPROVAL]
+        withdrawal = data.draw(st.sampled_from(waiting or withdrawals))
+        eligible = withdrawal.eligible_approvers
+        approvers = (
+            ["clients/acme"]
+            if stranger or not eligible
+            else data.draw(st.lists(st.sampled_from(eligible), min_size=1, max_size=len(eligible)))
+        )
+        name = withdrawal.name
+        for approver in approvers:
+            if self.attempt(partial(self.harness.approve, name, approver)) is None:
+                event(f"approved: {self.harness.withdrawal(name).state.value}")
+
+    @precondition(lambda self: self.withdrawal_names)
+    @rule(data=st.data())
+    def cancel_a_withdrawal(self, data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(self.withdrawal_names))
+        # Cancelling again, now or later, changes nothing.
+        if self.apply(lambda: self.harness.cancel(name)):
+            event("withdrawal cancelled")
+
+    @rule(duration_ms=minutes)
+    def advance_the_clock(self, duration_ms: int) -> None:
+        """Sandbox time passes: addresses finish cooling off and the chain confirms what is due."""
+        if self.harness.advance(duration_ms):
+            event("the chain confirmed a withdrawal")
 
     @invariant()
     def ledger_is_balanced_and_only_the_chain_is_negative(self) -> None:
@@ -480,6 +665,40 @@ class LedgerMachine(RuleBasedStateMachine):
         assert len(ids) == len(set(ids)), "a transfer id was posted twice"
         assert set(ids) == set(self.harness.store.snapshot()[1])
 
+    @invariant()
+    def withdrawals_take_only_from_available_and_withdrawing_holds_those_in_flight(self) -> None:
+        observation = self.observe()
+        balances, transfers, _ = observation.ledger
+        now_ms = self.harness.clock.now_ms()
+        withdrawals = {w.name.name: w for listed, _, _ in observation.withdrawals for w in listed}
+        assert sorted(withdrawals) == sorted(name.name for name in self.withdrawal_names)
+        in_flight: dict[tuple[str, str], int] = {}
+        for name, withdrawal in withdrawals.items():
+            if withdrawal.state in IN_FLIGHT:
+                key = (f"clients/{withdrawal.name.client_id}/withdrawing", withdrawal.asset)
+                in_flight[key] = in_flight.get(key, 0) + withdrawal.amount_units
+            if withdrawal.state is not WithdrawalState.CANCELLED:
+                # The quorum broadcasts a withdrawal at once, never earlier.
+                waiting = withdrawal.state is WithdrawalState.PENDING_APPROVAL
+                assert waiting == (len(withdrawal.approvers) < withdrawal.approvals_required), withdrawal
+            if withdrawal.state is WithdrawalState.BROADCAST:
+                assert withdrawal.confirm_time_ms is not None
+                assert withdrawal.confirm_time_ms > now_ms, f"the chain did not confirm {name} when due"
+            steps = {id_.rsplit("/", 1)[1] for id_ in transfers if id_.startswith(f"{name}/")}
+            assert steps == WITHDRAWAL_STEPS[withdrawal.state], (name, withdrawal.state, steps)
+        for transfer in transfers.values():
+            step = WITHDRAWAL_KINDS.get(transfer.kind)
+            if step is not None:
+                withdrawal = withdrawals[transfer.reference]
+                assert transfer.id == f"{transfer.reference}/{step}"
+                assert (transfer.asset, transfer.amount_units) == (withdrawal.asset, withdrawal.amount_units)
+                route = withdrawal_route(step, withdrawal.name.client_id)
+                assert (transfer.from_account, transfer.to_account) == route, transfer
+        withdrawing = {
+            key: units for key, units in balances.items() if key[0].endswith("/withdrawing") and units
+        }
+        assert withdrawing == in_flight
+
 
 def check_ledger(snapshot: Snapshot) -> None:
     """Conservation, no overdraft, balances maintained with the transfers, no transfer reused."""
@@ -513,10 +732,10 @@ class SqliteLedgerMachine(LedgerMachine):
 
 
 LedgerMachine.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=60, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 SqliteLedgerMachine.TestCase.settings = settings(
-    max_examples=12, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=12, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestLedgerProperties = LedgerMachine.TestCase
 TestSqliteLedgerProperties = SqliteLedgerMachine.TestCase

@@ -1,20 +1,17 @@
-"""Withdrawals: the domain rules, the use cases over the fake and SQLite, and a ledger property."""
+"""Withdrawals: the domain rules and the use cases over the fake and SQLite.
+
+The ledger property over random withdrawals mixed with every other step is in
+test_ledger_properties.py.
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import hypothesis.strategies as st
 import pytest
-from hypothesis import HealthCheck, event, settings
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from custodian_sim.domain import withdrawals as rules
-from custodian_sim.domain.ledger import TransferKind, may_go_negative
-from custodian_sim.domain.names import ConnectionName
+from custodian_sim.domain.ledger import TransferKind
 from custodian_sim.domain.withdrawals import (
     WhitelistAddressName,
     WhitelistAddressState,
@@ -25,15 +22,13 @@ from custodian_sim.domain.withdrawals import (
 )
 from service_kit.clock import SimulatedClock
 from service_kit.errors import ErrorCode, ServiceError
-from tests.unit.custodian_sim.harness import ASSETS, START_MS
-from tests.unit.custodian_sim.stores import SqliteStore
-from tests.unit.custodian_sim.withdrawal_harness import (
+from tests.unit.custodian_sim.harness import (
+    ASSETS,
     CONFIRMATION_MS,
     COOLING_OFF_MS,
     MINUTE_MS,
-    FakeWithdrawalStore,
-    Store,
-    WithdrawalHarness,
+    START_MS,
+    Harness,
 )
 
 ACME = "clients/acme"
@@ -201,27 +196,17 @@ def test_transfers_are_named_after_the_withdrawal_and_never_touch_an_allocation(
 # Use cases, over the fake and over SQLite.
 
 
-@pytest.fixture(params=["fake", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "fake":
-        yield FakeWithdrawalStore()
-        return
-    sqlite_store = SqliteStore(tmp_path / "custodian.sqlite3", ASSETS)
-    yield sqlite_store
-    sqlite_store.close()
-
-
 @pytest.fixture()
-def harness(store: Store) -> WithdrawalHarness:
-    harness = WithdrawalHarness(store)
+def harness(harness: Harness) -> Harness:
+    """The conftest harness (over the fake and over SQLite) with acme holding ten BTC."""
     harness.create_party(ACME)
     harness.create_party("exchanges/okx-sim")
     harness.deposit("acme-btc", ACME, "BTC", 10 * ONE_BTC)
     return harness
 
 
-def audit_trail(harness: WithdrawalHarness, resource: str) -> list[tuple[str, str, str, str]]:
-    records = harness.run(lambda uow: uow.audit.list_after(0, 1000, None))
+def audit_trail(harness: Harness, resource: str) -> list[tuple[str, str, str, str]]:
+    records = harness.run_work(lambda uow: uow.audit.list_after(0, 1000, None))
     return [
         (record.principal, record.method, record.before, record.after)
         for record in records
@@ -229,7 +214,7 @@ def audit_trail(harness: WithdrawalHarness, resource: str) -> list[tuple[str, st
     ]
 
 
-def test_a_new_address_is_refused_until_its_cooling_off_has_passed(harness: WithdrawalHarness) -> None:
+def test_a_new_address_is_refused_until_its_cooling_off_has_passed(harness: Harness) -> None:
     entry = harness.whitelist("acme", "BTC", ADDRESS, "cold wallet")
     snapshot = harness.store.snapshot()
 
@@ -242,14 +227,14 @@ def test_a_new_address_is_refused_until_its_cooling_off_has_passed(harness: With
     assert (cooling.code, cooling.reason) == (ErrorCode.FAILED_PRECONDITION, "ADDRESS_COOLING_OFF")
     assert unknown.reason == other_asset.reason == "ADDRESS_NOT_WHITELISTED"
     assert harness.store.snapshot() == snapshot
-    assert harness.run(lambda uow: uow.withdrawals.get(WithdrawalName("acme", 1))) is None
+    assert harness.run_work(lambda uow: uow.withdrawals.get(WithdrawalName("acme", 1))) is None
     duplicate = refused(lambda: harness.whitelist("acme", "BTC", ADDRESS))
     assert (duplicate.code, duplicate.reason) == (ErrorCode.ALREADY_EXISTS, "WHITELIST_ADDRESS_EXISTS")
     assert audit_trail(harness, entry.name.name) == [("system", "", "", "COOLING_OFF")]
 
 
 def test_under_the_threshold_a_withdrawal_broadcasts_at_once_and_the_chain_confirms_it(
-    harness: WithdrawalHarness,
+    harness: Harness,
 ) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.advance(COOLING_OFF_MS)
@@ -265,10 +250,10 @@ def test_under_the_threshold_a_withdrawal_broadcasts_at_once_and_the_chain_confi
     assert harness.balance("clients/acme/withdrawing", "BTC") == 3 * ONE_BTC
 
     assert harness.advance(CONFIRMATION_MS - 1) == 0
-    assert harness.get(withdrawal.name).state is WithdrawalState.BROADCAST
+    assert harness.withdrawal(withdrawal.name).state is WithdrawalState.BROADCAST
     assert harness.advance(1) == 1
 
-    assert harness.get(withdrawal.name).state is WithdrawalState.CONFIRMED
+    assert harness.withdrawal(withdrawal.name).state is WithdrawalState.CONFIRMED
     assert harness.balance("clients/acme/withdrawing", "BTC") == 0
     assert harness.balance("world/chain", "BTC") == chain_before + 3 * ONE_BTC
     assert audit_trail(harness, withdrawal.name.name) == [
@@ -277,11 +262,11 @@ def test_under_the_threshold_a_withdrawal_broadcasts_at_once_and_the_chain_confi
     ]
     # A second confirmation (a duplicate timer) changes nothing.
     snapshot = harness.store.snapshot()
-    assert harness.run(lambda uow: harness.service.confirm_withdrawal(uow, withdrawal.name)) is None
+    assert harness.run_work(lambda uow: harness.withdrawals.confirm_withdrawal(uow, withdrawal.name)) is None
     assert harness.store.snapshot() == snapshot
 
 
-def test_a_withdrawal_takes_only_from_available_never_from_an_allocation(harness: WithdrawalHarness) -> None:
+def test_a_withdrawal_takes_only_from_available_never_from_an_allocation(harness: Harness) -> None:
     connection = harness.connect("acme", "okx-sim")
     harness.lock(connection, "acme-lock", "BTC", 8 * ONE_BTC)
     harness.whitelist("acme", "BTC", ADDRESS)
@@ -298,7 +283,7 @@ def test_a_withdrawal_takes_only_from_available_never_from_an_allocation(harness
     assert harness.balance(f"{connection.name}/allocated", "BTC") == 8 * ONE_BTC
 
 
-def test_above_the_threshold_the_quorum_of_named_approvers_broadcasts(harness: WithdrawalHarness) -> None:
+def test_above_the_threshold_the_quorum_of_named_approvers_broadcasts(harness: Harness) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.advance(COOLING_OFF_MS)
     harness.set_policy(WithdrawalPolicy(ACME, {"BTC": ONE_BTC}, ("admin", TREASURER), 2))
@@ -319,7 +304,7 @@ def test_above_the_threshold_the_quorum_of_named_approvers_broadcasts(harness: W
     assert refused(lambda: harness.approve(large.name, "admin")).reason == "WITHDRAWAL_NOT_PENDING"
     assert refused(lambda: harness.cancel(large.name)).reason == "WITHDRAWAL_ALREADY_BROADCAST"
     harness.advance(CONFIRMATION_MS)
-    assert harness.get(large.name).state is WithdrawalState.CONFIRMED
+    assert harness.withdrawal(large.name).state is WithdrawalState.CONFIRMED
     assert harness.balance("clients/acme/available", "BTC") == 8 * ONE_BTC - 1
     assert [after for *_, after in audit_trail(harness, large.name.name)] == [
         "PENDING_APPROVAL (0 of 2 approvals)",
@@ -329,7 +314,7 @@ def test_above_the_threshold_the_quorum_of_named_approvers_broadcasts(harness: W
     ]
 
 
-def test_cancelling_before_broadcast_returns_the_amount(harness: WithdrawalHarness) -> None:
+def test_cancelling_before_broadcast_returns_the_amount(harness: Harness) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.advance(COOLING_OFF_MS)
     harness.set_policy(WithdrawalPolicy(ACME, {"BTC": ONE_BTC}, ("admin",), 1))
@@ -348,7 +333,7 @@ def test_cancelling_before_broadcast_returns_the_amount(harness: WithdrawalHarne
     assert harness.advance(CONFIRMATION_MS) == 0
 
 
-def test_a_new_policy_applies_to_new_withdrawals_only(harness: WithdrawalHarness) -> None:
+def test_a_new_policy_applies_to_new_withdrawals_only(harness: Harness) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.advance(COOLING_OFF_MS)
     harness.set_policy(WithdrawalPolicy(ACME, {"BTC": ONE_BTC}, ("admin",), 1))
@@ -368,10 +353,10 @@ def test_a_new_policy_applies_to_new_withdrawals_only(harness: WithdrawalHarness
     ]
 
 
-def test_unknown_clients_and_withdrawals_are_not_found(harness: WithdrawalHarness) -> None:
+def test_unknown_clients_and_withdrawals_are_not_found(harness: Harness) -> None:
     ghost_policy = refused(lambda: harness.set_policy(WithdrawalPolicy("clients/ghost", {}, ("admin",), 1)))
     ghost_whitelist = refused(lambda: harness.whitelist("ghost", "BTC", ADDRESS))
-    missing = refused(lambda: harness.get(WithdrawalName("acme", 7)))
+    missing = refused(lambda: harness.withdrawal(WithdrawalName("acme", 7)))
     missing_approval = refused(lambda: harness.approve(WithdrawalName("acme", 7), "admin"))
 
     assert (ghost_policy.code, ghost_policy.reason) == (ErrorCode.NOT_FOUND, "PARTY_NOT_FOUND")
@@ -380,218 +365,30 @@ def test_unknown_clients_and_withdrawals_are_not_found(harness: WithdrawalHarnes
     assert missing_approval.reason == "WITHDRAWAL_NOT_FOUND"
 
 
-def test_listing_shows_newest_withdrawals_first_and_addresses_in_order(harness: WithdrawalHarness) -> None:
+def test_listing_shows_newest_withdrawals_first_and_addresses_in_order(harness: Harness) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.whitelist("acme", "USDT", ADDRESS)
     harness.advance(COOLING_OFF_MS)
     for _ in range(3):
         harness.withdraw("acme", "BTC", ONE_BTC, ADDRESS)
 
-    withdrawals = harness.run(lambda uow: harness.service.list_withdrawals(uow, "acme"))
-    entries = harness.run(lambda uow: harness.service.list_whitelist_addresses(uow, "acme"))
+    withdrawals = harness.run_work(lambda uow: harness.withdrawals.list_withdrawals(uow, "acme"))
+    entries = harness.run_work(lambda uow: harness.withdrawals.list_whitelist_addresses(uow, "acme"))
 
     assert [withdrawal.name.number for withdrawal in withdrawals] == [3, 2, 1]
     assert [(entry.name.number, entry.asset) for entry in entries] == [(1, "BTC"), (2, "USDT")]
 
 
-def test_after_a_restart_every_broadcast_withdrawal_is_confirmed_again(harness: WithdrawalHarness) -> None:
+def test_after_a_restart_every_broadcast_withdrawal_is_confirmed_again(harness: Harness) -> None:
     harness.whitelist("acme", "BTC", ADDRESS)
     harness.advance(COOLING_OFF_MS)
     withdrawal = harness.withdraw("acme", "BTC", ONE_BTC, ADDRESS)
     # A new process: same store, a clock started afresh, no timers.
-    restarted = WithdrawalHarness(harness.store, SimulatedClock(START_MS + COOLING_OFF_MS))
+    restarted = Harness(harness.store, SimulatedClock(START_MS + COOLING_OFF_MS))
 
-    assert restarted.service.reschedule_confirmations() == 1
+    assert restarted.withdrawals.reschedule_confirmations() == 1
     assert restarted.clock.next_timer_ms() == withdrawal.confirm_time_ms
     restarted.advance(CONFIRMATION_MS)
 
-    assert restarted.get(withdrawal.name).state is WithdrawalState.CONFIRMED
-    assert restarted.service.reschedule_confirmations() == 0
-
-
-# Property: random deposits, locks, whitelists, withdrawals, approvals, cancels and clock advances.
-
-CLIENT_IDS = ("acme", "beta")
-APPROVERS = ("admin", TREASURER, "bridge")
-ASSET_CODES = ("BTC", "USDT")
-ADDRESSES = ("addr-1", "addr-2", "addr-3")
-amounts = st.integers(min_value=1, max_value=6_000)
-minutes = st.integers(min_value=1, max_value=90).map(lambda count: count * MINUTE_MS)
-
-
-class WithdrawalMachine(RuleBasedStateMachine):
-    """Drives withdrawals alongside allocations and checks the ledger after every step."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.directory: Path | None = None
-        self.harness = WithdrawalHarness(self.make_store())
-        self.names: list[WithdrawalName] = []
-        self.locked_units: dict[tuple[str, str], int] = {}
-        self.deposit_count = 0
-        self.lock_count = 0
-
-    def make_store(self) -> Store:
-        return FakeWithdrawalStore()
-
-    def teardown(self) -> None:
-        if isinstance(self.harness.store, SqliteStore):
-            self.harness.store.close()
-        if self.directory is not None:
-            shutil.rmtree(self.directory)
-
-    @initialize()
-    def open_the_world(self) -> None:
-        self.harness.create_party("exchanges/okx-sim")
-        for client_id in CLIENT_IDS:
-            self.harness.create_party(f"clients/{client_id}")
-            self.harness.connect(client_id, "okx-sim")
-            for asset in ASSET_CODES:
-                self.deposit(client_id, asset, 10_000)
-                # One usable address per client and asset, so that most withdrawals get through;
-                # the rules add the others, which start cooling off.
-                self.harness.whitelist(client_id, asset, ADDRESSES[0])
-            policy = WithdrawalPolicy(
-                f"clients/{client_id}", {"BTC": 3_000, "USDT": 3_000}, ("admin", TREASURER), 2
-            )
-            self.harness.set_policy(policy)
-        self.harness.advance(COOLING_OFF_MS)
-
-    def attempt(self, operation: Callable[[], object]) -> bool:
-        """Runs one step; a refused step must leave the ledger exactly as it was."""
-        before = self.harness.store.snapshot()
-        try:
-            operation()
-        except ServiceError as error:
-            event(f"refused: {error.reason}")
-            assert self.harness.store.snapshot() == before, "a refused step changed the ledger"
-            return False
-        return True
-
-    @rule(client_id=st.sampled_from(CLIENT_IDS), asset=st.sampled_from(ASSET_CODES), units=amounts)
-    def deposit(self, client_id: str, asset: str, units: int) -> None:
-        self.deposit_count += 1
-        self.harness.deposit(f"deposit-{self.deposit_count}", f"clients/{client_id}", asset, units)
-
-    @rule(client_id=st.sampled_from(CLIENT_IDS), asset=st.sampled_from(ASSET_CODES), units=amounts)
-    def lock(self, client_id: str, asset: str, units: int) -> None:
-        connection = ConnectionName(client_id, "okx-sim")
-        self.lock_count += 1
-        lock_id = f"lock-{self.lock_count}"
-        if self.attempt(lambda: self.harness.lock(connection, lock_id, asset, units)):
-            key = (client_id, asset)
-            self.locked_units[key] = self.locked_units.get(key, 0) + units
-
-    @rule(
-        client_id=st.sampled_from(CLIENT_IDS),
-        asset=st.sampled_from(ASSET_CODES),
-        address=st.sampled_from(ADDRESSES),
-    )
-    def whitelist(self, client_id: str, asset: str, address: str) -> None:
-        self.attempt(lambda: self.harness.whitelist(client_id, asset, address))
-
-    @rule(
-        client_id=st.sampled_from(CLIENT_IDS),
-        threshold=amounts,
-        approvers=st.lists(st.sampled_from(APPROVERS), min_size=1, max_size=3, unique=True),
-        data=st.data(),
-    )
-    def set_policy(self, client_id: str, threshold: int, approvers: list[str], data: st.DataObject) -> None:
-        quorum = data.draw(st.integers(min_value=1, max_value=len(approvers)))
-        policy = WithdrawalPolicy(f"clients/{client_id}", {"BTC": threshold}, tuple(approvers), quorum)
-        self.harness.set_policy(policy)
-
-    @rule(
-        client_id=st.sampled_from(CLIENT_IDS),
-        asset=st.sampled_from(ASSET_CODES),
-        units=st.integers(min_value=1, max_value=15_000),
-        address=st.sampled_from(ADDRESSES),
-    )
-    def withdraw(self, client_id: str, asset: str, units: int, address: str) -> None:
-        created: list[Withdrawal] = []
-        if self.attempt(lambda: created.append(self.harness.withdraw(client_id, asset, units, address))):
-            self.names.append(created[0].name)
-            event(f"withdrawal {created[0].state.value}")
-
-    @precondition(lambda self: self.names)
-    @rule(data=st.data(), approver=st.sampled_from(("admin", TREASURER) * 3 + ("bridge", "clients/acme")))
-    def approve(self, data: st.DataObject, approver: str) -> None:
-        # A withdrawal still waiting for approvals when there is one; otherwise any, which tries
-        # the refusals.
-        pending = [
-            name for name in self.names if self.harness.get(name).state is WithdrawalState.PENDING_APPROVAL
-        ]
-        name = data.draw(st.sampled_from(pending or self.names))
-        if self.attempt(lambda: self.harness.approve(name, approver)):
-            event(f"approved: {self.harness.get(name).state.value}")
-
-    @precondition(lambda self: self.names)
-    @rule(data=st.data())
-    def cancel(self, data: st.DataObject) -> None:
-        name = data.draw(st.sampled_from(self.names))
-        if self.attempt(lambda: self.harness.cancel(name)):
-            event("cancelled")
-
-    @rule(duration_ms=minutes)
-    def advance(self, duration_ms: int) -> None:
-        if self.harness.advance(duration_ms):
-            event("the chain confirmed")
-
-    @invariant()
-    def ledger_balances_and_withdrawals_take_only_from_available(self) -> None:
-        balances, transfers, _ = self.harness.store.snapshot()
-        totals: dict[str, int] = {}
-        for (account, asset), units in balances.items():
-            totals[asset] = totals.get(asset, 0) + units
-            assert units >= 0 or may_go_negative(account), f"{account} {asset} is {units}"
-        assert all(total == 0 for total in totals.values()), totals
-        # Allocations move only by their own locks: no withdrawal ever takes from one.
-        for client_id in CLIENT_IDS:
-            allocated = f"{ConnectionName(client_id, 'okx-sim').name}/allocated"
-            for asset in ASSET_CODES:
-                assert balances.get((allocated, asset), 0) == self.locked_units.get((client_id, asset), 0)
-        withdrawal_kinds = {
-            TransferKind.WITHDRAWAL_RESERVE,
-            TransferKind.WITHDRAWAL_CONFIRM,
-            TransferKind.WITHDRAWAL_CANCEL,
-        }
-        in_flight: dict[tuple[str, str], int] = {}
-        for name in self.names:
-            withdrawal = self.harness.get(name)
-            if withdrawal.state in (WithdrawalState.PENDING_APPROVAL, WithdrawalState.BROADCAST):
-                key = (f"clients/{name.client_id}/withdrawing", withdrawal.asset)
-                in_flight[key] = in_flight.get(key, 0) + withdrawal.amount_units
-            expected_kinds = {
-                WithdrawalState.PENDING_APPROVAL: {"reserve"},
-                WithdrawalState.BROADCAST: {"reserve"},
-                WithdrawalState.CONFIRMED: {"reserve", "confirm"},
-                WithdrawalState.CANCELLED: {"reserve", "cancel"},
-            }[withdrawal.state]
-            steps = {id_.rsplit("/", 1)[1] for id_ in transfers if id_.startswith(f"{name.name}/")}
-            assert steps == expected_kinds, (name, withdrawal.state, steps)
-        for transfer in transfers.values():
-            if transfer.kind in withdrawal_kinds:
-                accounts = {transfer.from_account, transfer.to_account}
-                assert not any(account.endswith("/allocated") for account in accounts), transfer
-        withdrawing = {
-            key: units for key, units in balances.items() if key[0].endswith("/withdrawing") and units
-        }
-        assert withdrawing == in_flight
-
-
-class SqliteWithdrawalMachine(WithdrawalMachine):
-    """The same machine over the real SQLite adapter."""
-
-    def make_store(self) -> Store:
-        self.directory = Path(tempfile.mkdtemp(prefix="custodian-withdrawals-"))
-        return SqliteStore(self.directory / "custodian.sqlite3", ASSETS)
-
-
-WithdrawalMachine.TestCase.settings = settings(
-    max_examples=80, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-SqliteWithdrawalMachine.TestCase.settings = settings(
-    max_examples=10, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-TestWithdrawalProperties = WithdrawalMachine.TestCase
-TestSqliteWithdrawalProperties = SqliteWithdrawalMachine.TestCase
+    assert restarted.withdrawal(withdrawal.name).state is WithdrawalState.CONFIRMED
+    assert restarted.withdrawals.reschedule_confirmations() == 0
