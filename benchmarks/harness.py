@@ -20,6 +20,9 @@ from pathlib import Path
 import grpc
 
 ECHO_METHOD = "/bench.Echo/Echo"
+# Streams back as many copies of the request as its first 8 bytes say (big-endian count).
+STREAM_METHOD = "/bench.Echo/Stream"
+STREAM_MESSAGES_MAX = 10_000_000
 STARTUP_TIMEOUT_S = 30.0
 CALLS_PER_CALLER_MAX = 10_000_000
 
@@ -40,10 +43,22 @@ class Throughput:
         )
 
 
+def _stream_copies(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+    """The bare server stream: `count` copies of the request, as fast as gRPC takes them."""
+    count = min(int.from_bytes(request[:8], "big"), STREAM_MESSAGES_MAX)
+    for _ in range(count):
+        yield request
+
+
 def serve_echo(port_file: Path) -> None:
-    """Serves a bare unary echo until killed: the gRPC ceiling, with 8 workers like the services."""
+    """Serves a bare unary echo and a bare server stream until killed: the gRPC ceilings, with 8
+    workers like the services."""
     handler = grpc.method_handlers_generic_handler(
-        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(lambda request, context: request)}
+        "bench.Echo",
+        {
+            "Echo": grpc.unary_unary_rpc_method_handler(lambda request, context: request),
+            "Stream": grpc.unary_stream_rpc_method_handler(_stream_copies),
+        },
     )
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((handler,))
@@ -74,10 +89,17 @@ def running_process(command: list[str], port_file: Path) -> Iterator[int]:
 @contextmanager
 def echo_server(workspace: Path) -> Iterator[Callable[[bytes], bytes]]:
     """Runs the bare echo in its own process; yields a callable that sends one payload."""
+    with echo_channel(workspace) as channel:
+        yield channel.unary_unary(ECHO_METHOD)
+
+
+@contextmanager
+def echo_channel(workspace: Path) -> Iterator[grpc.Channel]:
+    """Runs the bare echo server in its own process; yields a channel to it."""
     port_file = workspace / "echo.port"
     with running_process([sys.executable, __file__, str(port_file)], port_file) as port:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        yield channel.unary_unary(ECHO_METHOD)
+        yield channel
         channel.close()
 
 

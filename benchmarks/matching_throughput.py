@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from exchange_sim.domain.market import default_market
 from exchange_sim.domain.market_maker import default_market_maker_settings
 from exchange_sim.domain.orders import OrderState, OrderType, Side
-from exchange_sim.domain.venue import Venue, VenueSettings
+from exchange_sim.domain.venue import ListingSettings, Venue, VenueSettings
 from service_kit.money import AssetScales
 
+MARKET = "BTC-USDT"
 ACCOUNT_COUNT = 50
 MARKET_ORDER_SHARE = 0.10
 CROSSING_SHARE = 0.50
@@ -50,7 +51,9 @@ def funded_venue() -> Venue:
     """A venue with the default market and ACCOUNT_COUNT clients holding plenty of both assets."""
     assets = AssetScales({"BTC": 8, "USDT": 6})
     market = default_market(assets)
-    venue = Venue(VenueSettings("okx-sim", 1, assets, market, default_market_maker_settings(market)))
+    venue = Venue(
+        VenueSettings("okx-sim", 1, assets, (ListingSettings(market, default_market_maker_settings(market)),))
+    )
     for index in range(ACCOUNT_COUNT):
         connection = f"clients/trader-{index}/connections/okx-sim"
         venue.accounts.open(connection, 0)
@@ -59,14 +62,14 @@ def funded_venue() -> Venue:
             venue.funding.reserve_allocation(connection, allocation_id, asset, amount_units, 0)
             venue.funding.clear_allocation(allocation_id, 0)
     venue.restore_ladder(0)
-    venue.changes.clear()
+    venue.clear_changes()
     return venue
 
 
 def generate_orders(venue: Venue, count: int, seed: int) -> list[OrderSpec]:
     """Random orders around the reference price; crossing ones are priced through the middle."""
     generator = random.Random(seed)
-    market = venue.market
+    market = venue.markets[MARKET]
     middle_units = market.reference_price_units
     tick_units = market.tick_units
     orders: list[OrderSpec] = []
@@ -91,7 +94,8 @@ def run_round(orders: list[OrderSpec]) -> tuple[float, int, int, int]:
     venue = funded_venue()
     place_order = venue.place_order
     changes = venue.changes
-    market_name = venue.market.name
+    clear_changes = venue.clear_changes
+    market_name = venue.markets[MARKET].name
     # Arguments are packed before the clock starts so the loop measures the engine, not the harness.
     arguments = [
         (spec.account, market_name, spec.side, spec.order_type, spec.price_units, spec.quantity_units, now_ms)
@@ -107,9 +111,9 @@ def run_round(orders: list[OrderSpec]) -> tuple[float, int, int, int]:
         if order.filled_units or order.state is not open_state:
             crossed += 1
         trades += len(changes.trades)
-        changes.clear()
+        clear_changes()
     elapsed_s = time.perf_counter() - started
-    return elapsed_s, crossed, trades, venue.book.resting_count
+    return elapsed_s, crossed, trades, venue.listings[MARKET].book.resting_count
 
 
 def main() -> None:

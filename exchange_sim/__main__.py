@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from exchange_sim.bootstrap import (
     EXCHANGE_ID_DEFAULT,
@@ -24,11 +25,21 @@ def main() -> None:
     parser.add_argument(
         "--reference-price",
         default=DEFAULT_REFERENCE_PRICE,
-        help="BTC-USDT price the market maker quotes around",
+        help="BTC-USDT price the market maker quotes around (without --markets-file)",
+    )
+    parser.add_argument(
+        "--markets-file",
+        type=Path,
+        default=None,
+        help="YAML file listing the markets, their sizes, fees, house quotes and price paths",
     )
     arguments = parser.parse_args()
     try:
-        options = ExchangeOptions(exchange_id=arguments.exchange, reference_price=arguments.reference_price)
+        options = ExchangeOptions(
+            exchange_id=arguments.exchange,
+            reference_price=arguments.reference_price,
+            markets_file=arguments.markets_file,
+        )
         config = service_config(arguments)
         # Build the settings now so that a bad value is a usage error, not a crash at start-up.
         venue_settings(config, options)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from exchange_sim.adapters.market_config import default_listings, listings_from_file
 from exchange_sim.adapters.signing import Ed25519StatementSigner
 from exchange_sim.adapters.sqlite_store import SqliteVenueStore, open_database
-from exchange_sim.domain.market import DEFAULT_QUOTE_ASSET, DEFAULT_REFERENCE_PRICE, default_market
-from exchange_sim.domain.market_maker import default_market_maker_settings
+from exchange_sim.domain.market import DEFAULT_REFERENCE_PRICE
 from exchange_sim.domain.venue import VenueSettings
+from exchange_sim.entrypoints.admin import ExchangeAdminServicer, admin_registration
 from exchange_sim.entrypoints.partner import PartnerServicer, partner_registration
 from exchange_sim.entrypoints.policy import ERROR_DOMAIN, POLICY
 from exchange_sim.entrypoints.trading import TradingServicer, trading_registration
@@ -29,6 +31,7 @@ class ExchangeOptions:
 
     exchange_id: str = EXCHANGE_ID_DEFAULT
     reference_price: str = DEFAULT_REFERENCE_PRICE
+    markets_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not IDENTIFIER_PATTERN.fullmatch(self.exchange_id):
@@ -38,23 +41,19 @@ class ExchangeOptions:
 
 
 def venue_settings(config: ServiceConfig, options: ExchangeOptions) -> VenueSettings:
-    """The venue's configuration from the command line: BTC-USDT around the reference price.
+    """The venue's configuration: the markets file, or the default markets (BTC-USDT at the reference price).
 
-    Raises ServiceError (a malformed price) or ValueError (a price off the tick).
+    Raises ServiceError (a malformed amount) or ValueError (anything else a person must fix).
     """
-    reference_price_units = config.assets.parse(
-        DEFAULT_QUOTE_ASSET, options.reference_price, "reference_price"
-    )
-    tick_units = default_market(config.assets).tick_units
-    if reference_price_units % tick_units:
-        raise ValueError(f"reference price {options.reference_price} is not a multiple of the tick size")
-    market = default_market(config.assets, reference_price_units)
+    if options.markets_file is not None:
+        listings = listings_from_file(options.markets_file, config.assets)
+    else:
+        listings = default_listings(config.assets, options.reference_price)
     return VenueSettings(
         exchange_id=options.exchange_id,
         seed=config.seed,
         assets=config.assets,
-        market=market,
-        market_maker=default_market_maker_settings(market),
+        listings=tuple(listings),
     )
 
 
@@ -66,15 +65,17 @@ def build_exchange(config: ServiceConfig, clock: Clock, options: ExchangeOptions
     service = VenueService(
         settings, store, Ed25519StatementSigner(settings.exchange_id, settings.seed), clock
     )
-    control = ControlServicer(clock, store.request_log, service.reset)
+    control = ControlServicer(clock, store.request_log, service.reset, journal=store)
     return ServiceParts(
         registrations=[
             trading_registration(TradingServicer(service, config.assets)),
             partner_registration(PartnerServicer(service, config.assets)),
+            admin_registration(ExchangeAdminServicer(service)),
             control_registration(control),
         ],
         policy=POLICY,
         error_domain=ERROR_DOMAIN,
+        on_start=service.schedule_requotes,
         on_stop=database.close,
     )
 

@@ -26,7 +26,7 @@ from service_kit.server import (
 # The development secret: stable so that the printed tokens stay the same between runs.
 AUTH_SECRET_DEFAULT = "oes-sandbox-development-secret"
 AUTH_SECRET_ENVIRONMENT = "OES_AUTH_SECRET"
-ASSETS_DEFAULT = ("BTC=8", "USDT=6")
+ASSETS_DEFAULT = ("BTC=8", "ETH=8", "USDT=6")
 SIM_START_DEFAULT = "2026-01-01T00:00:00+00:00"
 DATA_DIR_DEFAULT = Path(".oes-sandbox")
 

@@ -17,6 +17,7 @@ class ErrorCode(enum.Enum):
     PERMISSION_DENIED = "PERMISSION_DENIED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     UNAVAILABLE = "UNAVAILABLE"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
     INTERNAL = "INTERNAL"
 
 
@@ -85,3 +86,8 @@ def unauthenticated(reason: str, message: str) -> ServiceError:
 def unavailable(reason: str, message: str, **metadata: str) -> ServiceError:
     """Builds an UNAVAILABLE error, the only kind a client should retry."""
     return ServiceError(ErrorCode.UNAVAILABLE, reason, message, metadata=metadata)
+
+
+def out_of_range(reason: str, message: str, **metadata: str) -> ServiceError:
+    """A position past what exists or is still kept (a stream resumed from a forgotten sequence)."""
+    return ServiceError(ErrorCode.OUT_OF_RANGE, reason, message, metadata=metadata)

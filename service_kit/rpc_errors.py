@@ -16,6 +16,7 @@ _RPC_CODES: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: code_pb2.NOT_FOUND,
     ErrorCode.ALREADY_EXISTS: code_pb2.ALREADY_EXISTS,
     ErrorCode.FAILED_PRECONDITION: code_pb2.FAILED_PRECONDITION,
+    ErrorCode.OUT_OF_RANGE: code_pb2.OUT_OF_RANGE,
     ErrorCode.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
     ErrorCode.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
     ErrorCode.UNAVAILABLE: code_pb2.UNAVAILABLE,

@@ -13,7 +13,7 @@ from custodian_sim.adapters.sqlite_allocations import (
     SqliteExchangeDefaultRepository,
     SqliteFrozenAccountRepository,
 )
-from custodian_sim.adapters.sqlite_audit import AuditCommitSignal, SqliteAuditRepository
+from custodian_sim.adapters.sqlite_audit import SqliteAuditRepository
 from custodian_sim.adapters.sqlite_checkpoints import BackgroundCheckpoints
 from custodian_sim.adapters.sqlite_repositories import (
     SqliteConnectionRepository,
@@ -31,6 +31,7 @@ from custodian_sim.adapters.sqlite_withdrawals import (
 )
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from service_kit.clock import Clock
+from service_kit.commit_signal import CommitSignal
 from service_kit.database import Database
 from service_kit.idempotency import HasRequestId, RequestLog, ResponseT
 from service_kit.money import AssetScales
@@ -135,7 +136,7 @@ class SqliteUnitOfWork:
 def unit_of_work(
     database: Database,
     assets: AssetScales,
-    signal: AuditCommitSignal | None = None,
+    signal: CommitSignal | None = None,
     statement_cache: StatementCache | None = None,
 ) -> Iterator[SqliteUnitOfWork]:
     """One write transaction as a unit of work: commits when the block ends, rolls back if it raises.
@@ -159,14 +160,14 @@ class SqliteRequestRunner:
         request_log: RequestLog,
         assets: AssetScales,
         clock: Clock,
-        audit_signal: AuditCommitSignal | None = None,
+        audit_signal: CommitSignal | None = None,
         checkpoints: BackgroundCheckpoints | None = None,
     ) -> None:
         self._database = database
         self._request_log = request_log
         self._assets = assets
         self._clock = clock
-        self.audit_signal = audit_signal or AuditCommitSignal()
+        self.audit_signal = audit_signal or CommitSignal()
         # Parsed statements outlive one unit of work: executing a statement after its
         # submission does not parse its 20,000 entries again.
         self._statement_cache = StatementCache()

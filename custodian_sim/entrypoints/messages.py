@@ -54,33 +54,10 @@ _ENTRY_STATES = {
 }
 
 
-# Page sizes of the list RPCs: 0 asks for the default.
-PAGE_SIZE_DEFAULT = 100
-PAGE_SIZE_MAX = 1000
 # Timestamps from 0001-01-01 to 9999-12-31, as google.protobuf.Timestamp defines them.
 _TIMESTAMP_SECONDS_MIN = -62_135_596_800
 _TIMESTAMP_SECONDS_MAX = 253_402_300_799
 _NANOS_PER_SECOND = 1_000_000_000
-
-
-def parse_page_size(page_size: int, field_name: str = "page_size") -> int:
-    """0 means the default; otherwise 1 to PAGE_SIZE_MAX."""
-    if page_size == 0:
-        return PAGE_SIZE_DEFAULT
-    if not 1 <= page_size <= PAGE_SIZE_MAX:
-        raise invalid_argument(
-            "PAGE_SIZE_INVALID", field_name, f"must be 1 to {PAGE_SIZE_MAX}, or 0 for {PAGE_SIZE_DEFAULT}"
-        )
-    return page_size
-
-
-def parse_after_sequence(after_sequence: int, field_name: str = "after_sequence") -> int:
-    """A sequence number to continue after: 0 for the start, never negative."""
-    if after_sequence < 0:
-        raise invalid_argument(
-            "AFTER_SEQUENCE_INVALID", field_name, "must be 0 (from the start) or the last sequence seen"
-        )
-    return after_sequence
 
 
 def parse_optional_time(has_field: bool, timestamp: timestamp_pb2.Timestamp, field_name: str) -> int | None:

@@ -25,7 +25,6 @@ from custodian_sim.domain.names import (
 from custodian_sim.domain.parties import check_public_key
 from custodian_sim.entrypoints import messages
 from custodian_sim.entrypoints.allocations import AllocationHandlers
-from custodian_sim.entrypoints.page_tokens import decode_page_token, encode_page_token, query_fingerprint
 from custodian_sim.entrypoints.policy import (
     CUSTODY_ADMIN_SERVICE_NAME,
     CUSTODY_SERVICE_NAME,
@@ -49,6 +48,13 @@ from service_kit.auth import Principal, PrincipalKind, current_principal, requir
 from service_kit.errors import ServiceError, invalid_argument, unavailable
 from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
+from service_kit.paging import (
+    decode_page_token,
+    encode_page_token,
+    parse_after_sequence,
+    parse_page_size,
+    query_fingerprint,
+)
 from service_kit.server import ServiceRegistration
 from service_kit.signing import key_fingerprint
 
@@ -177,7 +183,7 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
         end_time_ms = messages.parse_optional_time(request.HasField("end_time"), request.end_time, "end_time")
         if start_time_ms is not None and end_time_ms is not None and end_time_ms < start_time_ms:
             raise invalid_argument("TIME_RANGE_INVALID", "end_time", "must not be before start_time")
-        page_size = messages.parse_page_size(request.page_size)
+        page_size = parse_page_size(request.page_size)
         fingerprint = query_fingerprint(owner, account, asset, start_time_ms, end_time_ms)
         after_sequence = decode_page_token(request.page_token, fingerprint)
         require_owner(current_principal(), owner)
@@ -211,8 +217,8 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
     def ListAuditRecords(
         self, request: custodian_pb2.ListAuditRecordsRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.ListAuditRecordsResponse:
-        after_sequence = messages.parse_after_sequence(request.after_sequence)
-        page_size = messages.parse_page_size(request.page_size)
+        after_sequence = parse_after_sequence(request.after_sequence)
+        page_size = parse_page_size(request.page_size)
         owner = audit_owner_filter(current_principal())
         records = self._read_audit_records(after_sequence, page_size, owner)
         return custodian_pb2.ListAuditRecordsResponse(
@@ -227,7 +233,7 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
     def StreamAuditLog(
         self, request: custodian_pb2.StreamAuditLogRequest, context: grpc.ServicerContext
     ) -> Iterator[custodian_pb2.StreamAuditLogResponse]:
-        after_sequence = messages.parse_after_sequence(request.after_sequence)
+        after_sequence = parse_after_sequence(request.after_sequence)
         owner = audit_owner_filter(current_principal())
         if not self._audit_streams.acquire(blocking=False):
             raise unavailable(

@@ -13,7 +13,6 @@ from custodian_sim.domain.names import ConnectionName, StatementName, parse_part
 from custodian_sim.domain.statement_execution import check_dispute_reason
 from custodian_sim.domain.statements import RecordedStatement
 from custodian_sim.entrypoints import messages
-from custodian_sim.entrypoints.page_tokens import decode_page_token, encode_page_token, query_fingerprint
 from custodian_sim.entrypoints.request_runner import RequestRunner
 from custodian_sim.service_layer.audit import run_recording_refusal
 from custodian_sim.service_layer.services import CustodianService
@@ -24,6 +23,12 @@ from service_kit.auth import PrincipalKind, current_principal, require_owner
 from service_kit.errors import ServiceError, invalid_argument, permission_denied
 from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
+from service_kit.paging import (
+    decode_page_token,
+    encode_page_token,
+    parse_page_size,
+    query_fingerprint,
+)
 from service_kit.timestamps import to_timestamp
 
 StatementResponseT = TypeVar("StatementResponseT", bound=Message)
@@ -107,7 +112,7 @@ class SettlementHandlers:
         self, request: custodian_pb2.ListClaimsRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.ListClaimsResponse:
         party = parse_party_name(request.party, "party") if request.party else None
-        page_size = messages.parse_page_size(request.page_size)
+        page_size = parse_page_size(request.page_size)
         fingerprint = query_fingerprint("claims", party)
         after_number = decode_page_token(request.page_token, fingerprint)
         principal = current_principal()

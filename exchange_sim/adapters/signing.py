@@ -19,10 +19,16 @@ class Ed25519StatementSigner:
     def __init__(self, exchange_id: str, seed: int) -> None:
         self._private_key = private_key_from_seed(statement_key_seed(exchange_id, seed))
         self._public_key = public_key_bytes(self._private_key)
+        self._forged_key = private_key_from_seed(statement_key_seed(f"{exchange_id}-forged", seed))
 
     def sign(self, content: StatementContent) -> bytes:
         """Signs the statement's canonical bytes."""
         return sign(self._private_key, content)
+
+    def sign_with_wrong_key(self, content: StatementContent) -> bytes:
+        """Signs with a key derived like the venue's but for another exchange id: a forged signature
+        (the WRONG_KEY statement fault) that no custodian may accept."""
+        return sign(self._forged_key, content)
 
     def public_key(self) -> bytes:
         """The raw 32-byte public key."""

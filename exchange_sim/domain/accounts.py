@@ -1,7 +1,8 @@
-"""OES accounts: per client and asset, the mirror, unsettled, held and pending credit."""
+"""Accounts: OES (mirror, unsettled, held, pending credit) and traditional (deposited, held), per asset."""
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,11 +20,21 @@ CONNECTION_NAME_PATTERN = re.compile(rf"clients/({_IDENTIFIER})/connections/({_I
 ACCOUNTS_MAX = 1_000_000
 
 
+class CustodyModel(enum.Enum):
+    """Where an account's assets sit: locked at the custodian (OES) or in the exchange's wallet."""
+
+    OES = "OES"
+    TRADITIONAL = "TRADITIONAL"
+
+
 class Balance:
-    """One asset of one OES account, in integer units of the asset.
+    """One asset of one account, in integer units of the asset.
 
     available = mirror + unsettled - held; `pending_credit` is allocated at the custodian but
-    not yet cleared here, so it is not available.
+    not yet cleared here, so it is not available. A traditional account books the same way so
+    that matching has one path: `mirror_units` holds its deposits less withdrawals and
+    `unsettled_units` its trades; what it owns in the exchange's wallet is their sum
+    (`deposited_units`), and no statement ever re-bases it.
     """
 
     __slots__ = ("account", "asset", "held_units", "mirror_units", "pending_credit_units", "unsettled_units")
@@ -49,6 +60,11 @@ class Balance:
         """What can be traded or deallocated now."""
         return self.mirror_units + self.unsettled_units - self.held_units
 
+    @property
+    def deposited_units(self) -> int:
+        """For a traditional account, what it owns in the exchange's wallet."""
+        return self.mirror_units + self.unsettled_units
+
     def __repr__(self) -> str:
         return (
             f"Balance({self.account} {self.asset}: mirror={self.mirror_units} "
@@ -58,12 +74,14 @@ class Balance:
 
 @dataclass
 class Account:
-    """The OES account `clients/{c}` that mirrors the connection `clients/{c}/connections/{x}`."""
+    """A client's account `clients/{c}`: an OES account mirrors the connection
+    `clients/{c}/connections/{x}`; a traditional account has no connection (empty)."""
 
     name: str
     connection: str
     create_time_ms: int
     balances: dict[str, Balance] = field(default_factory=dict)
+    custody_model: CustodyModel = CustodyModel.OES
 
     def balance(self, asset: str) -> Balance:
         """Returns the account's balance in `asset`, creating it (all zero) on first touch."""
@@ -135,13 +153,37 @@ class AccountRegistry:
         account_name = self.parse_connection(connection)
         account = self._by_name.get(account_name)
         if account is not None:
+            if account.custody_model is not CustodyModel.OES:
+                raise failed_precondition(
+                    "ACCOUNT_IS_TRADITIONAL",
+                    f"{account_name} already has a traditional account at {self.exchange_id}; a client "
+                    "has one account per venue",
+                    account=account_name,
+                )
             assert account.connection == connection, "one connection per client and exchange"
             return account
+        return self._create(Account(account_name, connection, now_ms))
+
+    def open_traditional(self, account_name: str, now_ms: int) -> Account:
+        """Opens a traditional account; opening it again returns the same account."""
+        client_of_account(account_name)
+        account = self._by_name.get(account_name)
+        if account is not None:
+            if account.custody_model is not CustodyModel.TRADITIONAL:
+                raise failed_precondition(
+                    "ACCOUNT_IS_OES",
+                    f"{account_name} already has an OES account at {self.exchange_id}; a client has one "
+                    "account per venue",
+                    account=account_name,
+                )
+            return account
+        return self._create(Account(account_name, "", now_ms, custody_model=CustodyModel.TRADITIONAL))
+
+    def _create(self, account: Account) -> Account:
         if len(self._by_name) >= ACCOUNTS_MAX:
             raise failed_precondition(
                 "ACCOUNT_LIMIT_REACHED", f"the venue holds at most {ACCOUNTS_MAX} accounts"
             )
-        account = Account(account_name, connection, now_ms)
         self.add(account)
         self._changes.accounts.append(account)
         return account
@@ -149,7 +191,8 @@ class AccountRegistry:
     def add(self, account: Account) -> None:
         """Adds an account loaded from storage."""
         self._by_name[account.name] = account
-        self._by_connection[account.connection] = account
+        if account.connection:
+            self._by_connection[account.connection] = account
 
     def by_name(self, account_name: str) -> Account:
         """Returns an account, or NOT_FOUND ACCOUNT_NOT_FOUND when the client has no connection here."""
@@ -180,5 +223,9 @@ class AccountRegistry:
         return self._by_name.get(account_name)
 
     def sorted_by_connection(self) -> list[Account]:
-        """Every account, sorted by connection name."""
-        return sorted(self._by_name.values(), key=lambda account: account.connection)
+        """Every OES account, sorted by connection name."""
+        return sorted(self._by_connection.values(), key=lambda account: account.connection)
+
+    def sorted_by_name(self) -> list[Account]:
+        """Every account, OES and traditional, sorted by account name."""
+        return sorted(self._by_name.values(), key=lambda account: account.name)

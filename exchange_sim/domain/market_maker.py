@@ -10,6 +10,9 @@ from exchange_sim.domain.orders import Side
 LEVELS_PER_SIDE_MAX = 100
 DEFAULT_LEVELS_PER_SIDE = 10
 DEFAULT_LEVEL_SPACING_BPS = 5
+# The house moves its quotes to the reference price once a minute of sandbox time by default.
+DEFAULT_REQUOTE_INTERVAL_MS = 60_000
+REQUOTE_INTERVAL_MS_MIN = 1_000
 # Half a whole base unit per level (0.5 BTC with scale 8).
 DEFAULT_LEVEL_QUANTITY_WHOLE_FRACTION = (1, 2)
 
@@ -21,10 +24,12 @@ class MarketMakerSettings:
     levels_per_side: int
     level_spacing_bps: int
     level_quantity_units: int
+    requote_interval_ms: int = DEFAULT_REQUOTE_INTERVAL_MS
 
     def __post_init__(self) -> None:
         assert 0 <= self.levels_per_side <= LEVELS_PER_SIDE_MAX
         assert self.level_spacing_bps > 0 and self.level_quantity_units > 0
+        assert self.requote_interval_ms >= REQUOTE_INTERVAL_MS_MIN
 
 
 def default_market_maker_settings(market: Market) -> MarketMakerSettings:
@@ -46,15 +51,17 @@ class LadderLevel:
     quantity_units: int
 
 
-def ladder_levels(market: Market, settings: MarketMakerSettings) -> list[LadderLevel]:
-    """Level k (1..N) sits k * spacing bps from the reference price.
+def ladder_levels(
+    market: Market, settings: MarketMakerSettings, reference_price_units: int | None = None
+) -> list[LadderLevel]:
+    """Level k (1..N) sits k * spacing bps from the reference price (the market's, by default).
 
     Bids round down and asks round up to the tick, so the house never quotes inside its own
     spread; levels that round to the same price (a tiny reference price) are merged away.
     """
     assert settings.level_quantity_units % market.lot_units == 0, "house quotes respect the lot size"
     tick = market.tick_units
-    reference = market.reference_price_units
+    reference = market.reference_price_units if reference_price_units is None else reference_price_units
     levels: dict[int, LadderLevel] = {}
     for step in range(1, settings.levels_per_side + 1):
         offset_bps = step * settings.level_spacing_bps
@@ -73,12 +80,21 @@ def ladder_levels(market: Market, settings: MarketMakerSettings) -> list[LadderL
 class MarketMaker:
     """Tracks how much the house rests at each ladder price and which prices need topping up."""
 
-    def __init__(self, exchange_id: str, market: Market, settings: MarketMakerSettings) -> None:
+    def __init__(
+        self,
+        exchange_id: str,
+        market: Market,
+        settings: MarketMakerSettings,
+        reference_price_units: int | None = None,
+    ) -> None:
         self.account = house_account(exchange_id)
         self.market = market
         self.settings = settings
+        self.reference_price_units = (
+            market.reference_price_units if reference_price_units is None else reference_price_units
+        )
         self.levels: dict[int, LadderLevel] = {
-            level.price_units: level for level in ladder_levels(market, settings)
+            level.price_units: level for level in ladder_levels(market, settings, self.reference_price_units)
         }
         self.resting_units: dict[int, int] = dict.fromkeys(self.levels, 0)
         # Prices whose house quantity fell short; every price starts short until quoted.

@@ -6,13 +6,17 @@ import heapq
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from exchange_sim.domain.orders import Order, Side
+from exchange_sim.domain.orders import Order, SelfTradePrevention, Side
 
 # Called once per fill with (taker, maker, price_units, quantity_units); it must add the
 # quantity to both orders' filled_units.
 FillHandler = Callable[[Order, Order, int, int], None]
+# Called with a resting order that self-trade prevention took off the book.
+CancelHandler = Callable[[Order], None]
 
 _BUY = Side.BUY
+_CANCEL_TAKER = SelfTradePrevention.CANCEL_TAKER
+_CANCEL_BOTH = SelfTradePrevention.CANCEL_BOTH
 
 
 class _BookSide:
@@ -71,12 +75,20 @@ class OrderBook:
         self._bids = _BookSide(-1)
         self._asks = _BookSide(1)
         self.resting_count = 0
+        # Prices whose level changed since the market data was last collected, per side.
+        self.touched_bids: set[int] = set()
+        self.touched_asks: set[int] = set()
 
     def add(self, order: Order) -> None:
         """Rests a limit order behind every order already at its price."""
         price = order.price_units
         assert price is not None and order.remaining_units > 0
-        side = self._bids if order.side is _BUY else self._asks
+        if order.side is _BUY:
+            side = self._bids
+            self.touched_bids.add(price)
+        else:
+            side = self._asks
+            self.touched_asks.add(price)
         level = side.levels.get(price)
         if level is None:
             side.levels[price] = deque((order,))
@@ -91,7 +103,12 @@ class OrderBook:
         """Takes a resting order off the book (a cancel)."""
         price = order.price_units
         assert price is not None
-        side = self._bids if order.side is _BUY else self._asks
+        if order.side is _BUY:
+            side = self._bids
+            self.touched_bids.add(price)
+        else:
+            side = self._asks
+            self.touched_asks.add(price)
         level = side.levels[price]
         level.remove(order)
         if not level:
@@ -106,16 +123,29 @@ class OrderBook:
         """Lowest resting sell price."""
         return self._asks.best_price()
 
-    def match(self, taker: Order, limit_price_units: int | None, fill: FillHandler) -> None:
+    def match(
+        self,
+        taker: Order,
+        limit_price_units: int | None,
+        fill: FillHandler,
+        cancel_resting: CancelHandler,
+    ) -> bool:
         """Fills `taker` against the other side, best price first and oldest first within a price.
 
         Stops when the taker is filled, the other side is empty, or the next price is worse
-        than `limit_price_units` (None: no limit, a market order).
+        than `limit_price_units` (None: no limit). Returns True when self-trade prevention
+        stopped it: the taker's rest must then be cancelled. A resting order of the taker's own
+        account is never traded against; with CANCEL_MAKER or CANCEL_BOTH it is taken off the
+        book and handed to `cancel_resting`.
         """
-        side = self._asks if taker.side is _BUY else self._bids
+        if taker.side is _BUY:
+            side, touched = self._asks, self.touched_asks
+        else:
+            side, touched = self._bids, self.touched_bids
         levels, keys, keyed, sign = side.levels, side.keys, side.keyed, side.sign
         limit_key = None if limit_price_units is None else limit_price_units * sign
         remaining = taker.quantity_units - taker.filled_units
+        account = taker.account
         while remaining and keys:
             key = keys[0]
             price = key * sign
@@ -125,40 +155,120 @@ class OrderBook:
                 keyed.discard(price)
                 continue
             if limit_key is not None and key > limit_key:
-                return
+                return False
+            touched.add(price)
             while True:
                 maker = level[0]
-                quantity = maker.quantity_units - maker.filled_units
-                if quantity > remaining:
-                    quantity = remaining
-                fill(taker, maker, price, quantity)
-                remaining -= quantity
-                if maker.filled_units == maker.quantity_units:
+                if maker.account == account:
+                    prevention = taker.self_trade_prevention
+                    if prevention is _CANCEL_TAKER:
+                        return True
                     level.popleft()
                     self.resting_count -= 1
-                    if not level:
-                        del levels[price]
-                        heapq.heappop(keys)
-                        keyed.discard(price)
-                        break
+                    cancel_resting(maker)
+                    if prevention is _CANCEL_BOTH:
+                        if not level:
+                            del levels[price]
+                        return True
+                else:
+                    quantity = maker.quantity_units - maker.filled_units
+                    if quantity > remaining:
+                        quantity = remaining
+                    fill(taker, maker, price, quantity)
+                    remaining -= quantity
+                    if maker.filled_units == maker.quantity_units:
+                        level.popleft()
+                        self.resting_count -= 1
+                if not level:
+                    del levels[price]
+                    heapq.heappop(keys)
+                    keyed.discard(price)
+                    break
                 if not remaining:
-                    return
+                    return False
+        return False
 
-    def fillable_levels(self, taker_side: Side, quantity_units: int) -> list[tuple[int, int]]:
-        """What a market order of `quantity_units` would take now: (price, quantity) per level."""
+    def would_take(self, side: Side, price_units: int) -> bool:
+        """Whether a limit order at `price_units` would trade at once (post-only check)."""
+        if side is _BUY:
+            best_ask = self._asks.best_price()
+            return best_ask is not None and best_ask <= price_units
+        best_bid = self._bids.best_price()
+        return best_bid is not None and best_bid >= price_units
+
+    def fillable_units(self, taker: Order, limit_price_units: int | None, quantity_units_max: int) -> int:
+        """How much of `taker` would fill now, up to `quantity_units_max` (fill-or-kill check).
+
+        Self-trade prevention is honoured: with CANCEL_MAKER the taker's own resting orders are
+        skipped, otherwise matching would stop at the first of them.
+        """
+        side = self._asks if taker.side is _BUY else self._bids
+        skip_own = taker.self_trade_prevention is SelfTradePrevention.CANCEL_MAKER
+        fillable_units = 0
+        for price, level in side.levels_in_order():
+            if limit_price_units is not None and (
+                price > limit_price_units if taker.side is _BUY else price < limit_price_units
+            ):
+                break
+            for order in level:
+                if order.account == taker.account:
+                    if skip_own:
+                        continue
+                    return fillable_units
+                fillable_units += order.quantity_units - order.filled_units
+                if fillable_units >= quantity_units_max:
+                    return quantity_units_max
+        return fillable_units
+
+    def has_orders(self, side: Side) -> bool:
+        """Whether one side has any resting order."""
+        return (self._bids if side is _BUY else self._asks).best_price() is not None
+
+    def level(self, side: Side, price_units: int) -> tuple[int, int]:
+        """(total resting quantity, order count) at one price of one side; (0, 0) when empty."""
+        level = (self._bids if side is _BUY else self._asks).levels.get(price_units)
+        if not level:
+            return 0, 0
+        return sum(order.quantity_units - order.filled_units for order in level), len(level)
+
+    def fillable_levels(
+        self,
+        taker_side: Side,
+        quantity_units: int,
+        limit_price_units: int | None = None,
+        account: str = "",
+        self_trade_prevention: SelfTradePrevention = _CANCEL_TAKER,
+    ) -> list[tuple[int, int]]:
+        """What a market order would take now, up to a limit price: (price, quantity) per level.
+
+        Orders of `account` are never taken: with CANCEL_MAKER they are skipped, otherwise the
+        walk stops at the first of them, as matching does.
+        """
         side = self._asks if taker_side is _BUY else self._bids
+        skip_own = self_trade_prevention is SelfTradePrevention.CANCEL_MAKER
         taken: list[tuple[int, int]] = []
         remaining = quantity_units
         for price, level in side.levels_in_order():
+            if limit_price_units is not None and (
+                price > limit_price_units if taker_side is _BUY else price < limit_price_units
+            ):
+                break
             level_units = 0
+            stopped = False
             for order in level:
+                if order.account == account:
+                    if skip_own:
+                        continue
+                    stopped = True
+                    break
                 level_units += order.quantity_units - order.filled_units
                 if level_units >= remaining:
                     break
             take_units = min(level_units, remaining)
-            taken.append((price, take_units))
+            if take_units:
+                taken.append((price, take_units))
             remaining -= take_units
-            if not remaining:
+            if not remaining or stopped:
                 break
         return taken
 

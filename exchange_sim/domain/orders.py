@@ -32,6 +32,36 @@ class OrderState(enum.Enum):
     CANCELLED = "CANCELLED"
 
 
+class TimeInForce(enum.Enum):
+    """How long a limit order may rest; market orders are always immediate (IOC)."""
+
+    GOOD_TILL_CANCELLED = "GOOD_TILL_CANCELLED"
+    IMMEDIATE_OR_CANCEL = "IMMEDIATE_OR_CANCEL"
+    FILL_OR_KILL = "FILL_OR_KILL"
+
+
+class SelfTradePrevention(enum.Enum):
+    """What happens when an incoming order would trade against a resting order of the same account."""
+
+    CANCEL_TAKER = "CANCEL_TAKER"
+    CANCEL_MAKER = "CANCEL_MAKER"
+    CANCEL_BOTH = "CANCEL_BOTH"
+
+
+class CancelReason:
+    """Stable reasons an order ended CANCELLED, as clients see them in `cancel_reason`."""
+
+    CANCELLED_BY_CLIENT = "CANCELLED_BY_CLIENT"
+    IMMEDIATE_OR_CANCEL_REMAINDER = "IMMEDIATE_OR_CANCEL_REMAINDER"
+    MARKET_REMAINDER = "MARKET_REMAINDER"
+    PROTECTION_PRICE_REACHED = "PROTECTION_PRICE_REACHED"
+    FILL_OR_KILL_NOT_FILLABLE = "FILL_OR_KILL_NOT_FILLABLE"
+    POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
+    SELF_TRADE_PREVENTED = "SELF_TRADE_PREVENTED"
+    VENUE_INSOLVENT = "VENUE_INSOLVENT"
+    REQUOTED = "REQUOTED"
+
+
 class Order:
     """One order; `held_units` is what it still reserves (quote for a buy, base for a sell).
 
@@ -46,6 +76,8 @@ class Order:
     __slots__ = (
         "account",
         "base_balance",
+        "cancel_reason",
+        "client_order_id",
         "create_time_ms",
         "fee_credit",
         "fee_units",
@@ -55,11 +87,15 @@ class Order:
         "market",
         "number",
         "order_type",
+        "post_only",
         "price_units",
+        "protection_price_units",
         "quantity_units",
         "quote_balance",
+        "self_trade_prevention",
         "side",
         "state",
+        "time_in_force",
     )
 
     def __init__(
@@ -80,6 +116,12 @@ class Order:
         held_units: int = 0,
         fee_units: int = 0,
         fee_credit: int = 0,
+        client_order_id: str = "",
+        time_in_force: TimeInForce = TimeInForce.GOOD_TILL_CANCELLED,
+        post_only: bool = False,
+        protection_price_units: int | None = None,
+        self_trade_prevention: SelfTradePrevention = SelfTradePrevention.CANCEL_TAKER,
+        cancel_reason: str = "",
     ) -> None:
         self.number = number
         self.account = account
@@ -97,6 +139,12 @@ class Order:
         self.held_units = held_units
         self.fee_units = fee_units
         self.fee_credit = fee_credit
+        self.client_order_id = client_order_id
+        self.time_in_force = time_in_force
+        self.post_only = post_only
+        self.protection_price_units = protection_price_units
+        self.self_trade_prevention = self_trade_prevention
+        self.cancel_reason = cancel_reason
 
     @property
     def name(self) -> str:

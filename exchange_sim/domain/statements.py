@@ -23,6 +23,55 @@ STATEMENT_NAME_PATTERN = re.compile(
 )
 
 StatementSigner = Callable[[StatementContent], bytes]
+# Net effect of one trade per (connection, asset), for the TRADE_COUNTED_TWICE fault.
+TradeEffects = Callable[[int], dict[tuple[str, str], int]]
+PARTS_PER_MILLION = 1_000_000
+STATEMENT_FAULTS_MAX = 100
+STATEMENTS_PER_FAULT_MAX = 1000
+
+
+class StatementFaultKind(enum.Enum):
+    """Ways a scenario makes the venue's next statements wrong."""
+
+    OVER_CLAIM = "OVER_CLAIM"
+    FLIPPED_SIGN = "FLIPPED_SIGN"
+    TRADE_COUNTED_TWICE = "TRADE_COUNTED_TWICE"
+    WRONG_KEY = "WRONG_KEY"
+    OVERLAPPING_CUTOFF = "OVERLAPPING_CUTOFF"
+
+
+@dataclass
+class StatementFault:
+    """An armed fault: it applies to the next `statements_count` statements it can apply to.
+
+    TRADE_COUNTED_TWICE and OVERLAPPING_CUTOFF need a previous statement (with a trade, for the
+    first); until there is one they stay armed and the statement is issued correctly.
+    """
+
+    kind: StatementFaultKind
+    factor_ppm: int = 0
+    statements_count: int = 1
+
+    def __post_init__(self) -> None:
+        assert 1 <= self.statements_count <= STATEMENTS_PER_FAULT_MAX
+        assert self.kind is not StatementFaultKind.OVER_CLAIM or self.factor_ppm > PARTS_PER_MILLION
+
+    def applies_after(self, previous: Statement | None) -> bool:
+        """Whether the fault can shape the statement that follows `previous`."""
+        if self.kind is StatementFaultKind.OVERLAPPING_CUTOFF:
+            return previous is not None
+        if self.kind is StatementFaultKind.TRADE_COUNTED_TWICE:
+            return previous is not None and previous.content.last_trade_sequence >= 1
+        return True
+
+
+@dataclass(frozen=True)
+class StatementTools:
+    """What issuing needs from outside the ledger: the venue's key, a wrong key, and trade effects."""
+
+    sign: StatementSigner
+    sign_with_wrong_key: StatementSigner
+    trade_effects: TradeEffects
 
 
 class StatementState(enum.Enum):
@@ -50,6 +99,8 @@ class Statement:
     entries: tuple[StatementEntry, ...]
     state: StatementState
     confirm_time_ms: int | None = None
+    # The fault the statement was issued with (a StatementFaultKind value), empty when correct.
+    fault: str = ""
 
     @property
     def number(self) -> int:
@@ -101,6 +152,7 @@ class StatementLedger:
         self._accounts = accounts
         self._changes = changes
         self.statements: list[Statement] = []
+        self.faults: list[StatementFault] = []
 
     def last(self) -> Statement | None:
         """The latest statement, or None before the first."""
@@ -111,11 +163,39 @@ class StatementLedger:
         assert statement.number == len(self.statements) + 1, "statements load in number order"
         self.statements.append(statement)
 
-    def issue(self, cutoff_ms: int, last_trade_sequence: int, sign: StatementSigner) -> Statement:
+    def arm(self, fault: StatementFault) -> None:
+        """Arms a fault for the next statements; refused beyond STATEMENT_FAULTS_MAX armed faults."""
+        if len(self.faults) >= STATEMENT_FAULTS_MAX:
+            raise failed_precondition(
+                "TOO_MANY_STATEMENT_FAULTS", f"at most {STATEMENT_FAULTS_MAX} statement faults may be armed"
+            )
+        self.faults.append(fault)
+        self._changes.statement_faults_changed = True
+
+    def clear_faults(self) -> int:
+        """Disarms every fault; returns how many there were."""
+        count = len(self.faults)
+        if count:
+            self.faults.clear()
+            self._changes.statement_faults_changed = True
+        return count
+
+    def _take_fault(self, previous: Statement | None) -> StatementFault | None:
+        for fault in self.faults:
+            if fault.applies_after(previous):
+                fault.statements_count -= 1
+                if fault.statements_count == 0:
+                    self.faults.remove(fault)
+                self._changes.statement_faults_changed = True
+                return fault
+        return None
+
+    def issue(self, cutoff_ms: int, last_trade_sequence: int, tools: StatementTools) -> Statement:
         """Closes the period: every non-zero unsettled amount, signed, continuing the previous statement.
 
         Refused (STATEMENT_IN_FLIGHT) while an earlier statement is not confirmed, because its
-        amounts are still in `unsettled` and would be counted twice.
+        amounts are still in `unsettled` and would be counted twice. An armed fault reshapes the
+        statement before it is signed (see StatementFaultKind).
         """
         previous = self.last()
         if previous is not None and previous.state is StatementState.ISSUED:
@@ -138,6 +218,14 @@ class StatementLedger:
         number = 1 if previous is None else previous.number + 1
         first_trade_sequence = 1 if previous is None else previous.content.last_trade_sequence + 1
         assert last_trade_sequence >= first_trade_sequence - 1, "trade sequences never go back"
+        fault = self._take_fault(previous)
+        sign = tools.sign
+        if fault is not None:
+            entries, first_trade_sequence = _apply_fault(
+                fault, entries, first_trade_sequence, previous, tools
+            )
+            if fault.kind is StatementFaultKind.WRONG_KEY:
+                sign = tools.sign_with_wrong_key
         name = statement_name(self._exchange_id, number)
         content = StatementContent(
             name=name,
@@ -155,7 +243,13 @@ class StatementLedger:
                 for entry in entries
             ),
         )
-        statement = Statement(content, sign(content), entries, StatementState.ISSUED)
+        statement = Statement(
+            content,
+            sign(content),
+            entries,
+            StatementState.ISSUED,
+            fault="" if fault is None else fault.kind.value,
+        )
         self.statements.append(statement)
         self._changes.statements[number] = statement
         return statement
@@ -212,3 +306,37 @@ def _settled(statement: Statement, settled_entries: Sequence[StatementEntry]) ->
             )
         seen.add(entry)
     return tuple(settled_entries)
+
+
+def _apply_fault(
+    fault: StatementFault,
+    entries: tuple[StatementEntry, ...],
+    first_trade_sequence: int,
+    previous: Statement | None,
+    tools: StatementTools,
+) -> tuple[tuple[StatementEntry, ...], int]:
+    """The faulty entries and first trade sequence; entries stay sorted and non-zero."""
+    kind = fault.kind
+    amounts = {(entry.connection, entry.asset): entry.amount_units for entry in entries}
+    if kind is StatementFaultKind.OVER_CLAIM:
+        # Floor division makes an over-claimed loss larger, never smaller, than the factor says.
+        amounts = {
+            key: amount * fault.factor_ppm // PARTS_PER_MILLION if amount < 0 else amount
+            for key, amount in amounts.items()
+        }
+    elif kind is StatementFaultKind.FLIPPED_SIGN:
+        amounts = {key: -amount for key, amount in amounts.items()}
+    elif kind is StatementFaultKind.TRADE_COUNTED_TWICE:
+        assert previous is not None
+        first_trade_sequence = previous.content.last_trade_sequence
+        for key, delta in tools.trade_effects(first_trade_sequence).items():
+            amounts[key] = amounts.get(key, 0) + delta
+    elif kind is StatementFaultKind.OVERLAPPING_CUTOFF:
+        assert previous is not None
+        first_trade_sequence = previous.content.first_trade_sequence
+    faulty = tuple(
+        StatementEntry(connection, asset, amount)
+        for (connection, asset), amount in sorted(amounts.items())
+        if amount != 0
+    )
+    return faulty, first_trade_sequence

@@ -9,13 +9,13 @@ import grpc
 from exchange_sim.domain.accounts import Balance, account_of_connection
 from exchange_sim.domain.funding import Funding
 from exchange_sim.domain.statements import StatementEntry, parse_statement_name
-from exchange_sim.domain.venue import Venue
+from exchange_sim.domain.venue import Operation, Venue
 from exchange_sim.entrypoints.messages import (
     STATEMENT_STATES_TO_PROTO,
-    VENUE_STATES_TO_PROTO,
     format_balance_field,
     statement_response,
     validate_funding_id,
+    venue_message,
 )
 from exchange_sim.entrypoints.policy import PARTNER_SERVICE_NAME
 from exchange_sim.service_layer.ports import ResponseT
@@ -41,7 +41,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         account_of_connection(request.connection, self._exchange_id)
 
         def open_account(venue: Venue, now_ms: int) -> exchange_pb2.CreateConnectionResponse:
-            account = venue.accounts.open(request.connection, now_ms)
+            account = venue.open_connection(request.connection, now_ms)
             return exchange_pb2.CreateConnectionResponse(connection=account.connection, account=account.name)
 
         return self._service.run_command(
@@ -57,6 +57,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         amount_units = self._assets.parse(request.asset, request.amount, "amount")
         return self._funding_command(
             "ReserveAllocation",
+            Operation.ALLOCATE,
             request,
             exchange_pb2.ReserveAllocationResponse,
             "pending_credit",
@@ -72,6 +73,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         validate_funding_id(request.allocation_id, "allocation_id")
         return self._funding_command(
             "ClearAllocation",
+            Operation.CLEAR_ALLOCATION,
             request,
             exchange_pb2.ClearAllocationResponse,
             "mirror",
@@ -85,6 +87,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         validate_funding_id(request.allocation_id, "allocation_id")
         return self._funding_command(
             "ReleaseAllocation",
+            None,
             request,
             exchange_pb2.ReleaseAllocationResponse,
             "pending_credit",
@@ -100,6 +103,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         amount_units = self._assets.parse(request.asset, request.amount, "amount")
         return self._funding_command(
             "ReserveDeallocation",
+            Operation.DEALLOCATE,
             request,
             exchange_pb2.ReserveDeallocationResponse,
             "held",
@@ -115,6 +119,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         validate_funding_id(request.deallocation_id, "deallocation_id")
         return self._funding_command(
             "ClearDeallocation",
+            None,
             request,
             exchange_pb2.ClearDeallocationResponse,
             "mirror",
@@ -128,6 +133,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         validate_funding_id(request.deallocation_id, "deallocation_id")
         return self._funding_command(
             "ReleaseDeallocation",
+            None,
             request,
             exchange_pb2.ReleaseDeallocationResponse,
             "held",
@@ -177,13 +183,7 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     def GetVenue(
         self, request: exchange_pb2.GetVenueRequest, context: grpc.ServicerContext
     ) -> exchange_pb2.GetVenueResponse:
-        venue = self._service.get_venue()
-        return exchange_pb2.GetVenueResponse(
-            exchange=venue.exchange,
-            state=VENUE_STATES_TO_PROTO[venue.state],
-            statement_public_key=venue.statement_public_key,
-            last_statement=venue.last_statement,
-        )
+        return venue_message(self._service.get_venue())
 
     def ListMirrors(
         self, request: exchange_pb2.ListMirrorsRequest, context: grpc.ServicerContext
@@ -203,14 +203,18 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
     def _funding_command(
         self,
         method: str,
+        operation: Operation | None,
         request: HasRequestId,
         response_type: type[ResponseT],
         balance_field: str,
         step: Callable[[Funding, int], Balance | None],
     ) -> ResponseT:
-        """Runs one funding step; the response carries the balance field the step moved, formatted."""
+        """Runs one funding step the venue's state allows (compensations always run); the response
+        carries the balance field the step moved, formatted."""
 
         def apply(venue: Venue, now_ms: int) -> ResponseT:
+            if operation is not None:
+                venue.require(operation)
             balance = step(venue.funding, now_ms)
             return response_type(
                 **{balance_field: format_balance_field(balance, balance_field, self._assets)}

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
 
 from exchange_sim.domain.changes import VenueChanges
-from exchange_sim.domain.orders import Order, OrderState, OrderType, Side
-from exchange_sim.domain.venue import VenueRecords
+from exchange_sim.domain.journal import JournalEntry
+from exchange_sim.domain.orders import (
+    Order,
+    OrderState,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    Trade,
+)
+from exchange_sim.domain.venue import Venue, VenueRecords
+from service_kit.commit_signal import CommitSignal
 from service_kit.idempotency import HasRequestId
+from service_kit.journal import JournalRecord
 from service_kit.statement import StatementContent
 
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -44,6 +55,13 @@ class OrderView:
     state: OrderState
     create_time_ms: int
     fills: tuple[FillView, ...]
+    client_order_id: str = ""
+    time_in_force: TimeInForce = TimeInForce.GOOD_TILL_CANCELLED
+    post_only: bool = False
+    protection_price_units: int | None = None
+    self_trade_prevention: SelfTradePrevention = SelfTradePrevention.CANCEL_TAKER
+    cancel_reason: str = ""
+    fee_units: int = 0
 
 
 def order_view(order: Order, fills: Iterable[FillView]) -> OrderView:
@@ -60,14 +78,25 @@ def order_view(order: Order, fills: Iterable[FillView]) -> OrderView:
         order.state,
         order.create_time_ms,
         tuple(fills),
+        order.client_order_id,
+        order.time_in_force,
+        order.post_only,
+        order.protection_price_units,
+        order.self_trade_prevention,
+        order.cancel_reason,
+        order.fee_units,
     )
 
 
 class VenueWriter(Protocol):
     """The open unit of work of one command."""
 
-    def save(self, changes: VenueChanges) -> None:
+    def save(self, changes: VenueChanges, venue: Venue) -> None:
         """Writes every row the command touched."""
+        ...
+
+    def append_journal(self, entries: Sequence[JournalEntry], time_ms: int) -> None:
+        """Appends the command's journal entries."""
         ...
 
     def find_order(self, number: int) -> OrderView | None:
@@ -103,6 +132,33 @@ class VenueStore(Protocol):
         """Reads a committed order with its fills."""
         ...
 
+    def list_orders(
+        self, account: str, open_only: bool, market: str, before_number: int, limit: int
+    ) -> list[OrderView]:
+        """An account's orders numbered below `before_number`, newest first."""
+        ...
+
+    def list_trades(self, account: str, before_sequence: int, limit: int) -> list[Trade]:
+        """An account's trades below `before_sequence`, newest first."""
+        ...
+
+    def find_trade(self, sequence: int) -> Trade | None:
+        """One committed trade."""
+        ...
+
+    @property
+    def commit_signal(self) -> CommitSignal:
+        """Wakes journal streams after a commit appended events."""
+        ...
+
+    def read_journal(self, after_sequence: int, limit: int) -> list[JournalRecord]:
+        """Journal records after a sequence number."""
+        ...
+
+    def last_journal_sequence(self) -> int:
+        """The newest journal sequence number."""
+        ...
+
     def delete_everything(self) -> None:
         """Empties the store (the control service's Reset)."""
         ...
@@ -113,6 +169,10 @@ class StatementSigner(Protocol):
 
     def sign(self, content: StatementContent) -> bytes:
         """Signs a statement's canonical bytes."""
+        ...
+
+    def sign_with_wrong_key(self, content: StatementContent) -> bytes:
+        """Signs with a key that is not the venue's (the WRONG_KEY statement fault)."""
         ...
 
     def public_key(self) -> bytes:

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 
 import structlog
 
-from exchange_sim.domain.accounts import Balance
+from exchange_sim.domain.accounts import Balance, CustodyModel
+from exchange_sim.domain.journal import command_entries
 from exchange_sim.domain.market import Market
-from exchange_sim.domain.orders import Order, OrderType, Side, Trade
-from exchange_sim.domain.statements import Statement
+from exchange_sim.domain.market_data import MarketDataEvent, TickerView, collect_market_data
+from exchange_sim.domain.orders import Order, OrderType, SelfTradePrevention, Side, TimeInForce, Trade
+from exchange_sim.domain.statements import Statement, StatementTools
 from exchange_sim.domain.venue import Venue, VenueSettings, VenueState
+from exchange_sim.domain.wallet import EstateClaim
+from exchange_sim.service_layer.market_data_feed import MarketDataFeed
 from exchange_sim.service_layer.ports import (
     FillView,
     OrderView,
@@ -34,6 +38,7 @@ from service_kit.auth import Principal, require_owner
 from service_kit.clock import Clock
 from service_kit.errors import failed_precondition, not_found
 from service_kit.idempotency import HasRequestId
+from service_kit.journal import JournalRecord
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +55,28 @@ class PlaceOrderCommand:
     order_type: OrderType
     price_units: int | None
     quantity_units: int
+    time_in_force: TimeInForce = TimeInForce.GOOD_TILL_CANCELLED
+    post_only: bool = False
+    protection_price_units: int | None = None
+    self_trade_prevention: SelfTradePrevention = SelfTradePrevention.CANCEL_TAKER
+    client_order_id: str = ""
+
+    def matches(self, order: OrderView) -> bool:
+        """Whether an order placed earlier under the same client order id is this same order."""
+        return (
+            order.market == self.market
+            and order.side is self.side
+            and order.order_type is self.order_type
+            and order.price_units == self.price_units
+            and order.quantity_units == self.quantity_units
+            and order.time_in_force is self.time_in_force
+            and order.post_only == self.post_only
+            and order.self_trade_prevention is self.self_trade_prevention
+            and (
+                self.protection_price_units is None
+                or order.protection_price_units == self.protection_price_units
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +102,17 @@ class MirrorView:
 
 
 @dataclass(frozen=True)
+class AccountView:
+    """A snapshot of an account: custody model, balances by asset, claims on an insolvent estate."""
+
+    account: str
+    custody_model: CustodyModel
+    balances: tuple[BalanceView, ...]
+    claims: tuple[EstateClaim, ...]
+    frozen: bool
+
+
+@dataclass(frozen=True)
 class BookView:
     """A snapshot of an order book: (price, quantity, order count) per level, best first."""
 
@@ -82,6 +120,15 @@ class BookView:
     bids: tuple[tuple[int, int, int], ...]
     asks: tuple[tuple[int, int, int], ...]
     last_trade_sequence: int
+    market_data_sequence: int
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """A market with its reference price now."""
+
+    market: Market
+    reference_price_units: int
 
 
 @dataclass(frozen=True)
@@ -92,6 +139,8 @@ class VenueView:
     state: VenueState
     statement_public_key: bytes
     last_statement: str
+    state_time_ms: int
+    recovery_rate_bps: int
 
 
 class VenueService:
@@ -105,8 +154,16 @@ class VenueService:
         self._signer = signer
         self._clock = clock
         self._lock = threading.Lock()
+        self.market_data = MarketDataFeed()
+        self._tickers: dict[str, TickerView] = {}
         with self._lock:
             self._venue = self._rebuild()
+            self._start_market_data()
+
+    @property
+    def store(self) -> VenueStore:
+        """The venue's durable store (its journal is read through the control service)."""
+        return self._store
 
     @property
     def settings(self) -> VenueSettings:
@@ -139,12 +196,18 @@ class VenueService:
         response_type: type[ResponseT],
         respond: Callable[[Statement], ResponseT],
     ) -> ResponseT:
-        """Closes the period and issues the statement, signed with the exchange's key."""
+        """Closes the period and issues the statement, signed with the exchange's key (or faulted)."""
+
+        def trade_effects(sequence: int) -> dict[tuple[str, str], int]:
+            trade = self._store.find_trade(sequence)
+            return {} if trade is None else self._venue.trade_effects(trade)
+
+        tools = StatementTools(self._signer.sign, self._signer.sign_with_wrong_key, trade_effects)
         return self.run_command(
             "CreateStatement",
             request,
             response_type,
-            lambda venue, now_ms: respond(venue.issue_statement(now_ms, self._signer.sign)),
+            lambda venue, now_ms: respond(venue.issue_statement(now_ms, tools)),
         )
 
     # Trading commands, with logic of their own.
@@ -159,6 +222,10 @@ class VenueService:
         """Checks and matches an order; the response carries the fills it got at once."""
 
         def action(venue: Venue, writer: VenueWriter) -> ResponseT:
+            if command.client_order_id:
+                number = venue.order_by_client_id(command.account, command.client_order_id)
+                if number is not None:
+                    return respond(self._same_order(writer, number, command))
             order = venue.place_order(
                 command.account,
                 command.market,
@@ -167,6 +234,11 @@ class VenueService:
                 command.price_units,
                 command.quantity_units,
                 self._clock.now_ms(),
+                command.time_in_force,
+                command.post_only,
+                command.protection_price_units,
+                command.self_trade_prevention,
+                command.client_order_id,
             )
             fills = [
                 fill_view(order.number, trade) for trade in venue.changes.trades if _involves(trade, order)
@@ -204,6 +276,41 @@ class VenueService:
 
         return self._command("CancelOrder", request, response_type, action)
 
+    @staticmethod
+    def _same_order(writer: VenueWriter, number: int, command: PlaceOrderCommand) -> OrderView:
+        """The order placed earlier under the command's client order id, if it is the same order."""
+        stored = writer.find_order(number)
+        assert stored is not None, "client order ids point at stored orders"
+        if not command.matches(stored):
+            raise failed_precondition(
+                "CLIENT_ORDER_ID_REUSED",
+                f"client order id {command.client_order_id!r} already names orders/{number}, a different "
+                "order; choose a new id",
+                order=f"orders/{number}",
+                client_order_id=command.client_order_id,
+            )
+        return stored
+
+    def cancel_all_orders(
+        self,
+        request: HasRequestId,
+        account: str,
+        market: str,
+        response_type: type[ResponseT],
+        respond: Callable[[list[OrderView]], ResponseT],
+    ) -> ResponseT:
+        """Cancels every open order of an account (in one market, or all)."""
+
+        def action(venue: Venue, writer: VenueWriter) -> ResponseT:
+            cancelled = venue.cancel_all_orders(account, market, self._clock.now_ms())
+            views = []
+            for order in cancelled:
+                stored = writer.find_order(order.number)
+                views.append(order_view(order, [] if stored is None else list(stored.fills)))
+            return respond(views)
+
+        return self._command("CancelAllOrders", request, response_type, action)
+
     # Reads.
 
     def get_order(self, number: int) -> OrderView:
@@ -213,11 +320,50 @@ class VenueService:
             raise _order_not_found(number)
         return view
 
-    def get_balances(self, account_name: str) -> list[BalanceView]:
-        """Every asset the account touched, sorted by asset; NOT_FOUND without a connection."""
+    def get_order_by_client_id(self, account: str, client_order_id: str) -> OrderView:
+        """An account's order by its client order id, or NOT_FOUND."""
         with self._lock:
-            account = self._venue.accounts.by_name(account_name)
-            return [_balance_view(balance) for balance in account.sorted_balances()]
+            number = self._venue.order_by_client_id(account, client_order_id)
+        if number is None:
+            raise not_found(
+                "ORDER_NOT_FOUND",
+                f"{account} has no order with client order id {client_order_id!r}",
+                client_order_id=client_order_id,
+            )
+        return self.get_order(number)
+
+    def list_orders(
+        self, account: str, open_only: bool, market: str, before_number: int, limit: int
+    ) -> list[OrderView]:
+        """An account's committed orders, newest first."""
+        with self._lock:
+            self._venue.accounts.by_name(account)
+            if market:
+                self._venue.market_named(market)
+        return self._store.list_orders(account, open_only, market, before_number, limit)
+
+    def list_trades(self, account: str, before_sequence: int, limit: int) -> list[Trade]:
+        """An account's committed trades, newest first."""
+        with self._lock:
+            self._venue.accounts.by_name(account)
+        return self._store.list_trades(account, before_sequence, limit)
+
+    def get_balances(self, account_name: str) -> list[BalanceView]:
+        """Every asset the account touched, sorted by asset; NOT_FOUND without an account."""
+        return list(self.get_account(account_name).balances)
+
+    def get_account(self, account_name: str) -> AccountView:
+        """An account's model, balances and claims; NOT_FOUND without an account."""
+        with self._lock:
+            venue = self._venue
+            account = venue.accounts.by_name(account_name)
+            return AccountView(
+                account.name,
+                account.custody_model,
+                tuple(balance_view(balance) for balance in account.sorted_balances()),
+                tuple(venue.claims_of(account.name)),
+                venue.state is VenueState.INSOLVENT,
+            )
 
     def list_mirrors(self) -> list[MirrorView]:
         """Mirror and unsettled of every connection and asset, sorted by connection then asset."""
@@ -229,37 +375,88 @@ class VenueService:
             ]
 
     def get_order_book(self, market_name: str, depth: int) -> BookView:
-        """Aggregated levels of a market, best first."""
+        """Aggregated levels of a market, best first, with the market data sequence it reflects."""
         assert 1 <= depth <= ORDER_BOOK_DEPTH_MAX, "callers validate the depth"
         with self._lock:
             venue = self._venue
-            market = venue.market_named(market_name)
+            listing = venue.listing(market_name)
             return BookView(
-                market,
-                tuple(venue.book.depth(Side.BUY, depth)),
-                tuple(venue.book.depth(Side.SELL, depth)),
+                listing.market,
+                tuple(listing.book.depth(Side.BUY, depth)),
+                tuple(listing.book.depth(Side.SELL, depth)),
                 venue.last_trade_sequence,
+                listing.market_data_sequence,
             )
 
     def market(self, market_name: str) -> Market:
         """A market by name, or INVALID_ARGUMENT UNKNOWN_MARKET; markets are fixed configuration."""
         return self._venue.market_named(market_name)
 
-    def list_markets(self) -> list[Market]:
-        """Every market, sorted by name."""
-        return sorted(self._venue.markets.values(), key=lambda market: market.name)
+    def market_view(self, market_name: str) -> MarketView:
+        """A market with its reference price now."""
+        with self._lock:
+            listing = self._venue.listing(market_name)
+            return MarketView(listing.market, listing.reference_price_units)
+
+    def list_markets(self) -> list[MarketView]:
+        """Every market with its reference price now, sorted by name."""
+        with self._lock:
+            return [
+                MarketView(listing.market, listing.reference_price_units)
+                for _, listing in sorted(self._venue.listings.items())
+            ]
 
     def get_venue(self) -> VenueView:
         """The venue's identity, state, statement key and last statement."""
         with self._lock:
-            venue = self._venue
-            last = venue.statement_ledger.last()
-            return VenueView(
-                f"exchanges/{venue.exchange_id}",
-                venue.state,
-                self._signer.public_key(),
-                "" if last is None else last.name,
-            )
+            return self.venue_view(self._venue)
+
+    def venue_view(self, venue: Venue) -> VenueView:
+        """The identity and state of a venue the caller holds under the lock (inside a command)."""
+        last = venue.statement_ledger.last()
+        return VenueView(
+            f"exchanges/{venue.exchange_id}",
+            venue.state,
+            self._signer.public_key(),
+            "" if last is None else last.name,
+            venue.state_time_ms,
+            venue.recovery_rate_bps,
+        )
+
+    def now_ms(self) -> int:
+        """Sandbox time now."""
+        return self._clock.now_ms()
+
+    def read_venue(self, read: Callable[[Venue], ResponseT]) -> ResponseT:
+        """Builds a response from the venue under the lock (reads of state the servicers format)."""
+        with self._lock:
+            return read(self._venue)
+
+    def read_journal(self, after_sequence: int, limit: int) -> list[JournalRecord]:
+        """Committed journal records after a sequence number."""
+        return self._store.read_journal(after_sequence, limit)
+
+    # Time-driven work.
+
+    def schedule_requotes(self) -> None:
+        """Starts each market's re-quote timer: the house follows its reference price path."""
+        now_ms = self._clock.now_ms()
+        for listing in self._settings.listings:
+            self._schedule_requote(listing.market.name, now_ms + listing.market_maker.requote_interval_ms)
+
+    def _schedule_requote(self, market_name: str, due_ms: int) -> None:
+        self._clock.schedule(due_ms, f"requote:{market_name}", lambda: self._requote(market_name, due_ms))
+
+    def _requote(self, market_name: str, due_ms: int) -> None:
+        interval_ms = self._venue.listing(market_name).settings.market_maker.requote_interval_ms
+        try:
+            with self._lock:
+                venue = self._venue
+                listing = venue.listing(market_name)
+                if listing.pricing.price_at(self._clock.now_ms()) != listing.reference_price_units:
+                    self._apply_internal(lambda: venue.requote_to_path(market_name, self._clock.now_ms()))
+        finally:
+            self._schedule_requote(market_name, due_ms + interval_ms)
 
     # Lifecycle.
 
@@ -268,16 +465,69 @@ class VenueService:
         with self._lock:
             self._store.delete_everything()
             self._venue = self._rebuild()
+            self._start_market_data()
             log.info("venue_reset", exchange=self._settings.exchange_id)
+
+    def _start_market_data(self) -> None:
+        """Starts the market data feed from the durable sequences. Lock held."""
+        self._tickers = {}
+        self.market_data.start(
+            [(name, listing.market_data_sequence) for name, listing in self._venue.listings.items()]
+        )
 
     def _rebuild(self) -> Venue:
         """Loads the venue from the database and persists the house quotes it tops up. Lock held."""
-        venue = Venue.load(self._settings, self._store.load())
-        venue.restore_ladder(self._clock.now_ms())
+        now_ms = self._clock.now_ms()
+        venue = Venue.load(self._settings, self._store.load(), now_ms)
+        venue.restore_ladder(now_ms)
+        for name in venue.listings:
+            venue.requote_to_path(name, now_ms)
         if not venue.changes.is_empty():
-            self._store.run_internal(lambda writer: writer.save(venue.changes))
-            venue.changes.clear()
+            # The book may have moved while the venue was down (the house re-quoted to its path):
+            # those changes take market data sequence numbers too, so that a client resuming after
+            # an older snapshot is told to take a new one rather than keep a stale book.
+            self._store.run_internal(lambda writer: self._write(venue, writer, now_ms, publish_later=[]))
+        venue.clear_changes()
         return venue
+
+    def _write(
+        self, venue: Venue, writer: VenueWriter, now_ms: int, publish_later: list[MarketDataEvent]
+    ) -> None:
+        """Writes a command's rows and journal; collects its market data into `publish_later`. Lock held."""
+        for name, listing in venue.listings.items():
+            events = collect_market_data(listing, venue.changes.trades, self._tickers.get(name), now_ms)
+            if events:
+                ticker = next((event.ticker for event in reversed(events) if event.ticker is not None), None)
+                if ticker is not None:
+                    self._tickers[name] = ticker
+                venue.changes.markets.add(name)
+                publish_later.extend(events)
+        writer.save(venue.changes, venue)
+        entries = command_entries(venue.changes, venue.assets, venue.markets)
+        if entries:
+            writer.append_journal(entries, now_ms)
+
+    def _apply_internal(self, action: Callable[[], object]) -> None:
+        """Runs a domain action that answers no request (a timer) as one transaction. Lock held."""
+        venue = self._venue
+        published: list[MarketDataEvent] = []
+        try:
+            action()
+            if not venue.changes.is_empty():
+                self._store.run_internal(
+                    lambda writer: self._write(venue, writer, self._clock.now_ms(), published)
+                )
+        except BaseException:
+            log.warning("venue_rebuilt_after_failed_timer")
+            self._venue = self._rebuild()
+            self._start_market_data()
+            raise
+        venue.clear_changes()
+        self._after_commit(published)
+
+    def _after_commit(self, published: list[MarketDataEvent]) -> None:
+        self.market_data.publish(published)
+        self._store.commit_signal.notify_committed()
 
     def _command(
         self,
@@ -288,10 +538,12 @@ class VenueService:
     ) -> ResponseT:
         with self._lock:
             venue = self._venue
+            published: list[MarketDataEvent] = []
 
             def handler(writer: VenueWriter) -> ResponseT:
+                published.clear()
                 response = action(venue, writer)
-                writer.save(venue.changes)
+                self._write(venue, writer, self._clock.now_ms(), published)
                 return response
 
             try:
@@ -300,11 +552,13 @@ class VenueService:
                 # The domain refuses before it changes anything, so an error with no recorded
                 # change leaves memory and database in step. Anything else (a failed write or
                 # commit, or a domain bug) rebuilds memory from the last committed state.
-                if not venue.changes.is_empty():
+                if not venue.changes.is_empty() or published:
                     log.warning("venue_rebuilt_after_failed_command", method=method)
                     self._venue = self._rebuild()
+                    self._start_market_data()
                 raise
-            venue.changes.clear()
+            venue.clear_changes()
+            self._after_commit(published)
             return response
 
 
@@ -325,7 +579,8 @@ def _involves(trade: Trade, order: Order) -> bool:
     return order.number in (trade.buy_order_number, trade.sell_order_number)
 
 
-def _balance_view(balance: Balance) -> BalanceView:
+def balance_view(balance: Balance) -> BalanceView:
+    """A snapshot of one balance."""
     return BalanceView(
         balance.asset,
         balance.mirror_units,

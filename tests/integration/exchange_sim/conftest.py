@@ -49,6 +49,9 @@ class Exchange:
     def control(self) -> control_pb2_grpc.ControlServiceStub:
         return control_pb2_grpc.ControlServiceStub(self.channel(ADMIN))
 
+    def admin(self) -> exchange_pb2_grpc.ExchangeAdminServiceStub:
+        return exchange_pb2_grpc.ExchangeAdminServiceStub(self.channel(ADMIN))
+
     def stop(self) -> None:
         for channel in self.channels:
             channel.close()
@@ -103,6 +106,25 @@ def fund(exchange: Exchange, connection: str = CONNECTION, btc: str = "2", usdt:
         partner.ClearAllocation(
             exchange_pb2.ClearAllocationRequest(
                 request_id=f"clear-{allocation_id}", allocation_id=allocation_id
+            )
+        )
+
+
+def open_traditional(exchange: Exchange, client: str, deposits: dict[str, str]) -> None:
+    """Opens a traditional account (admin) and deposits into it (the client)."""
+    account = f"clients/{client}"
+    exchange.admin().CreateAccount(
+        exchange_pb2.CreateAccountRequest(
+            request_id=f"open-{account}",
+            account=account,
+            custody_model=exchange_pb2.CUSTODY_MODEL_TRADITIONAL,
+        )
+    )
+    trading = exchange.trading(Principal(PrincipalKind.CLIENT, client))
+    for asset, amount in deposits.items():
+        trading.CreateDeposit(
+            exchange_pb2.CreateDepositRequest(
+                request_id=f"deposit-{account}-{asset}", account=account, asset=asset, amount=amount
             )
         )
 

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from custodian_sim.entrypoints.page_tokens import decode_page_token, encode_page_token, query_fingerprint
 from service_kit.errors import ErrorCode, ServiceError
+from service_kit.paging import decode_page_token, encode_page_token, query_fingerprint
 
 FINGERPRINT = query_fingerprint("clients/acme", None, "BTC", None, None)
 

@@ -8,7 +8,7 @@ import pytest
 
 from exchange_sim.adapters.signing import Ed25519StatementSigner
 from exchange_sim.domain.orders import OrderType, Side
-from exchange_sim.domain.statements import StatementEntry, StatementState
+from exchange_sim.domain.statements import StatementEntry, StatementState, StatementTools
 from exchange_sim.domain.venue import Venue
 from service_kit.errors import ErrorCode, ServiceError
 from service_kit.signing import private_key_from_seed, public_key_bytes, verify
@@ -25,6 +25,7 @@ from tests.unit.exchange_sim.venues import (
 )
 
 SIGNER = Ed25519StatementSigner(EXCHANGE, SEED)
+TOOLS = StatementTools(SIGNER.sign, SIGNER.sign_with_wrong_key, lambda sequence: {})
 
 
 def traded_venue() -> Venue:
@@ -41,7 +42,7 @@ def traded_venue() -> Venue:
 def test_first_statement_carries_every_unsettled_amount_sorted() -> None:
     venue = traded_venue()
 
-    statement = venue.issue_statement(5_000, SIGNER.sign)
+    statement = venue.issue_statement(5_000, TOOLS)
 
     content = statement.content
     assert content.name == f"exchanges/{EXCHANGE}/statements/1"
@@ -66,7 +67,7 @@ def test_first_statement_carries_every_unsettled_amount_sorted() -> None:
 
 
 def test_nonce_and_signature_follow_the_shared_rules() -> None:
-    statement = traded_venue().issue_statement(5_000, SIGNER.sign)
+    statement = traded_venue().issue_statement(5_000, TOOLS)
 
     expected_nonce = hashlib.sha256(f"{SEED}:{statement.name}".encode()).hexdigest()[:32]
     assert statement.content.nonce == expected_nonce
@@ -80,11 +81,11 @@ def test_nonce_and_signature_follow_the_shared_rules() -> None:
 
 def test_a_second_cutoff_is_refused_while_the_first_is_in_flight() -> None:
     venue = traded_venue()
-    venue.issue_statement(5_000, SIGNER.sign)
+    venue.issue_statement(5_000, TOOLS)
     venue.changes.clear()
 
     with pytest.raises(ServiceError) as raised:
-        venue.issue_statement(6_000, SIGNER.sign)
+        venue.issue_statement(6_000, TOOLS)
 
     assert (raised.value.code, raised.value.reason) == (ErrorCode.FAILED_PRECONDITION, "STATEMENT_IN_FLIGHT")
     assert venue.changes.is_empty() and len(venue.statement_ledger.statements) == 1
@@ -92,7 +93,7 @@ def test_a_second_cutoff_is_refused_while_the_first_is_in_flight() -> None:
 
 def test_confirm_rebases_the_mirror_once_and_the_next_statement_continues() -> None:
     venue = traded_venue()
-    first = venue.issue_statement(5_000, SIGNER.sign)
+    first = venue.issue_statement(5_000, TOOLS)
     venue.place_order("clients/bob", "BTC-USDT", Side.SELL, OrderType.MARKET, None, BTC // 4, 6)
 
     venue.confirm_statement(first.name, 7_000)
@@ -107,7 +108,7 @@ def test_confirm_rebases_the_mirror_once_and_the_next_statement_continues() -> N
     assert bob.balance("BTC").unsettled_units == -BTC // 4
     assert bob.balance("USDT").mirror_units == 100_000 * USDT - 60_165_090_000
 
-    second = venue.issue_statement(9_000, SIGNER.sign)
+    second = venue.issue_statement(9_000, TOOLS)
     assert second.content.previous_statement == first.name
     assert (second.content.first_trade_sequence, second.content.last_trade_sequence) == (4, 4)
     assert [(entry.connection, entry.asset) for entry in second.entries] == [
@@ -118,9 +119,9 @@ def test_confirm_rebases_the_mirror_once_and_the_next_statement_continues() -> N
 
 def test_a_period_without_trades_has_an_empty_range() -> None:
     venue = new_venue()
-    first = venue.issue_statement(1_000, SIGNER.sign)
+    first = venue.issue_statement(1_000, TOOLS)
     venue.confirm_statement(first.name, 2_000)
-    second = venue.issue_statement(3_000, SIGNER.sign)
+    second = venue.issue_statement(3_000, TOOLS)
 
     assert (first.content.first_trade_sequence, first.content.last_trade_sequence) == (1, 0)
     assert (second.content.first_trade_sequence, second.content.last_trade_sequence) == (1, 0)
@@ -138,7 +139,7 @@ def test_a_period_without_trades_has_an_empty_range() -> None:
 )
 def test_confirming_an_unknown_statement_is_refused(name: str, code: ErrorCode, reason: str) -> None:
     venue = traded_venue()
-    venue.issue_statement(5_000, SIGNER.sign)
+    venue.issue_statement(5_000, TOOLS)
     with pytest.raises(ServiceError) as raised:
         venue.confirm_statement(name, 6_000)
     assert (raised.value.code, raised.value.reason) == (code, reason)
@@ -146,7 +147,7 @@ def test_confirming_an_unknown_statement_is_refused(name: str, code: ErrorCode, 
 
 def test_a_partial_confirm_rebases_only_the_settled_entries_and_the_rest_carries_over() -> None:
     venue = traded_venue()
-    first = venue.issue_statement(5_000, SIGNER.sign)
+    first = venue.issue_statement(5_000, TOOLS)
     bob_btc, bob_usdt = first.entries[2], first.entries[3]
     acme_before = balance_snapshot(venue)
 
@@ -160,7 +161,7 @@ def test_a_partial_confirm_rebases_only_the_settled_entries_and_the_rest_carries
     assert {key: value for key, value in balance_snapshot(venue).items() if key[0] == acme.name} == {
         key: value for key, value in acme_before.items() if key[0] == acme.name
     }
-    second = venue.issue_statement(9_000, SIGNER.sign)
+    second = venue.issue_statement(9_000, TOOLS)
     assert [(entry.connection, entry.asset, entry.amount_units) for entry in second.entries] == [
         (connection("acme"), "BTC", -BTC // 2),
         (connection("acme"), "USDT", 29_925_030_000),
@@ -169,7 +170,7 @@ def test_a_partial_confirm_rebases_only_the_settled_entries_and_the_rest_carries
 
 def test_a_confirm_with_nothing_settled_rebases_nothing() -> None:
     venue = traded_venue()
-    first = venue.issue_statement(5_000, SIGNER.sign)
+    first = venue.issue_statement(5_000, TOOLS)
     before = balance_snapshot(venue)
 
     venue.confirm_statement(first.name, 7_000, [])
@@ -180,7 +181,7 @@ def test_a_confirm_with_nothing_settled_rebases_nothing() -> None:
 
 def test_a_settled_entry_must_be_one_of_the_statement() -> None:
     venue = traded_venue()
-    first = venue.issue_statement(5_000, SIGNER.sign)
+    first = venue.issue_statement(5_000, TOOLS)
     changed = StatementEntry(first.entries[0].connection, first.entries[0].asset, 1)
 
     for settled in ([changed], [first.entries[0], first.entries[0]]):

@@ -8,6 +8,7 @@ from exchange_sim.domain.orders import OrderState, OrderType, Side
 from service_kit.errors import ErrorCode, ServiceError
 from tests.unit.exchange_sim.venues import (
     BTC,
+    MARKET,
     USDT,
     balance_snapshot,
     book_snapshot,
@@ -16,8 +17,6 @@ from tests.unit.exchange_sim.venues import (
     fund,
     new_venue,
 )
-
-MARKET = "BTC-USDT"
 
 
 def test_market_buy_of_one_btc_fills_against_the_house_with_the_taker_fee() -> None:
@@ -44,11 +43,11 @@ def test_market_buy_of_one_btc_fills_against_the_house_with_the_taker_fee() -> N
 def test_the_house_restores_its_ladder_after_each_order() -> None:
     venue = new_venue()
     fund(venue, "acme", usdt_units=100_000 * USDT)
-    asks_before = venue.book.depth(Side.SELL, 10)
+    asks_before = venue.listings[MARKET].book.depth(Side.SELL, 10)
 
     venue.place_order("clients/acme", MARKET, Side.BUY, OrderType.MARKET, None, BTC, 1)
 
-    assert venue.book.depth(Side.SELL, 10) == asks_before
+    assert venue.listings[MARKET].book.depth(Side.SELL, 10) == asks_before
     assert venue.last_order_number == 20 + 1 + 2, "two new house orders replaced the ones filled"
 
 
@@ -61,11 +60,11 @@ def test_house_quotes_never_cross_a_client_order_resting_through_them() -> None:
     # them underneath it.
     assert bid.state is OrderState.OPEN and bid.filled_units == BTC
     check_not_crossed(venue)
-    assert venue.book.best_ask() == 60_090 * USDT
+    assert venue.listings[MARKET].book.best_ask() == 60_090 * USDT
 
     venue.cancel_order(bid, 2)
 
-    assert venue.book.best_ask() == 60_030 * USDT
+    assert venue.listings[MARKET].book.best_ask() == 60_030 * USDT
     check_balances(venue)
 
 
@@ -176,8 +175,8 @@ def test_many_small_fills_never_overdraw_a_limit_buy_hold() -> None:
     # charge 1 unit of fee each time; per-order rounding charges ceil(n * 20 / 10 000) in total.
     venue = new_venue(market_maker=False)
     fund(venue, "seller", btc_units=BTC)
-    tick = venue.market.tick_units
-    lot = venue.market.lot_units
+    tick = venue.markets[MARKET].tick_units
+    lot = venue.markets[MARKET].lot_units
     hold_units = 100 * 1 + 1  # Notional of 100 lots at one tick, plus the ceiling of its fee.
     fund(venue, "buyer", usdt_units=hold_units)
     for number in range(100):

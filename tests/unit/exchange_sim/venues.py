@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from exchange_sim.domain.accounts import Balance
 from exchange_sim.domain.market import default_market
 from exchange_sim.domain.market_maker import MarketMakerSettings, default_market_maker_settings
 from exchange_sim.domain.orders import Order, OrderState, Trade
-from exchange_sim.domain.venue import Venue, VenueSettings
+from exchange_sim.domain.venue import ListingSettings, Venue, VenueSettings
 from service_kit.money import AssetScales
 
 ASSETS = AssetScales({"BTC": 8, "USDT": 6})
 EXCHANGE = "okx-sim"
+MARKET = "BTC-USDT"
 SEED = 7
 BTC = 10**8
 USDT = 10**6
@@ -18,7 +21,8 @@ USDT = 10**6
 
 def settings(*, market_maker: bool = True, seed: int = SEED) -> VenueSettings:
     """BTC-USDT around 60 000 with the default ladder, or with no house quotes at all."""
-    market = default_market(ASSETS)
+    # No minimum notional, so that properties may use single-lot orders at any price.
+    market = dataclasses.replace(default_market(ASSETS), min_notional_units=0)
     maker = (
         default_market_maker_settings(market)
         if market_maker
@@ -26,7 +30,7 @@ def settings(*, market_maker: bool = True, seed: int = SEED) -> VenueSettings:
             levels_per_side=0, level_spacing_bps=5, level_quantity_units=market.lot_units
         )
     )
-    return VenueSettings(EXCHANGE, seed, ASSETS, market, maker)
+    return VenueSettings(EXCHANGE, seed, ASSETS, (ListingSettings(market, maker),))
 
 
 def connection(client: str) -> str:
@@ -48,7 +52,7 @@ def new_venue(*, market_maker: bool = True) -> Venue:
     """A venue with its ladder quoted and no pending changes."""
     venue = Venue(settings(market_maker=market_maker))
     venue.restore_ladder(0)
-    venue.changes.clear()
+    venue.clear_changes()
     return venue
 
 
@@ -94,14 +98,14 @@ def check_balances(venue: Venue) -> None:
 
 def check_not_crossed(venue: Venue) -> None:
     """The best bid is below the best ask whenever both exist."""
-    best_bid, best_ask = venue.book.best_bid(), venue.book.best_ask()
+    best_bid, best_ask = venue.listings[MARKET].book.best_bid(), venue.listings[MARKET].book.best_ask()
     if best_bid is not None and best_ask is not None:
         assert best_bid < best_ask, (best_bid, best_ask)
 
 
 def order_fee_exact(venue: Venue, order: Order, trades: list[Trade]) -> int:
     """The exact fee an order owes: ceil(sum of notional * bps over its fills / 10 000)."""
-    market = venue.market
+    market = venue.markets[MARKET]
     exact = 0
     for trade in trades:
         if order.number not in (trade.buy_order_number, trade.sell_order_number):

@@ -26,15 +26,17 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1coes/control/v1/control.proto\x12\x0eoes.control.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n\x0fGetClockRequest\"\x99\x01\n\x10GetClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04mode\x18\x02 \x01(\x0e\x32\x19.oes.control.v1.ClockMode\x12\x33\n\x0fnext_timer_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x13\x41\x64vanceClockRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"Y\n\x14\x41\x64vanceClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10timers_run_count\x18\x02 \x01(\x03\"\"\n\x0cResetRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"?\n\rResetResponse\x12.\n\nreset_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*P\n\tClockMode\x12\x1a\n\x16\x43LOCK_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_MODE_REAL\x10\x01\x12\x12\n\x0e\x43LOCK_MODE_SIM\x10\x02\x32\x80\x02\n\x0e\x43ontrolService\x12M\n\x08GetClock\x12\x1f.oes.control.v1.GetClockRequest\x1a .oes.control.v1.GetClockResponse\x12Y\n\x0c\x41\x64vanceClock\x12#.oes.control.v1.AdvanceClockRequest\x1a$.oes.control.v1.AdvanceClockResponse\x12\x44\n\x05Reset\x12\x1c.oes.control.v1.ResetRequest\x1a\x1d.oes.control.v1.ResetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1coes/control/v1/control.proto\x12\x0eoes.control.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n\x0fGetClockRequest\"\x99\x01\n\x10GetClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04mode\x18\x02 \x01(\x0e\x32\x19.oes.control.v1.ClockMode\x12\x33\n\x0fnext_timer_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x13\x41\x64vanceClockRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"Y\n\x14\x41\x64vanceClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10timers_run_count\x18\x02 \x01(\x03\"\"\n\x0cResetRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"?\n\rResetResponse\x12.\n\nreset_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n\x0cJournalEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12@\n\nattributes\x18\x05 \x03(\x0b\x32,.oes.control.v1.JournalEvent.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"?\n\x12ListJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"Z\n\x13ListJournalResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.oes.control.v1.JournalEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\".\n\x14StreamJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\"D\n\x15StreamJournalResponse\x12+\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1c.oes.control.v1.JournalEvent*P\n\tClockMode\x12\x1a\n\x16\x43LOCK_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_MODE_REAL\x10\x01\x12\x12\n\x0e\x43LOCK_MODE_SIM\x10\x02\x32\xb8\x03\n\x0e\x43ontrolService\x12M\n\x08GetClock\x12\x1f.oes.control.v1.GetClockRequest\x1a .oes.control.v1.GetClockResponse\x12Y\n\x0c\x41\x64vanceClock\x12#.oes.control.v1.AdvanceClockRequest\x1a$.oes.control.v1.AdvanceClockResponse\x12\x44\n\x05Reset\x12\x1c.oes.control.v1.ResetRequest\x1a\x1d.oes.control.v1.ResetResponse\x12V\n\x0bListJournal\x12\".oes.control.v1.ListJournalRequest\x1a#.oes.control.v1.ListJournalResponse\x12^\n\rStreamJournal\x12$.oes.control.v1.StreamJournalRequest\x1a%.oes.control.v1.StreamJournalResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'oes.control.v1.control_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLOCKMODE']._serialized_start=568
-  _globals['_CLOCKMODE']._serialized_end=648
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_CLOCKMODE']._serialized_start=1074
+  _globals['_CLOCKMODE']._serialized_end=1154
   _globals['_GETCLOCKREQUEST']._serialized_start=113
   _globals['_GETCLOCKREQUEST']._serialized_end=130
   _globals['_GETCLOCKRESPONSE']._serialized_start=133
@@ -47,6 +49,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESETREQUEST']._serialized_end=501
   _globals['_RESETRESPONSE']._serialized_start=503
   _globals['_RESETRESPONSE']._serialized_end=566
-  _globals['_CONTROLSERVICE']._serialized_start=651
-  _globals['_CONTROLSERVICE']._serialized_end=907
+  _globals['_JOURNALEVENT']._serialized_start=569
+  _globals['_JOURNALEVENT']._serialized_end=797
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_start=748
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_end=797
+  _globals['_LISTJOURNALREQUEST']._serialized_start=799
+  _globals['_LISTJOURNALREQUEST']._serialized_end=862
+  _globals['_LISTJOURNALRESPONSE']._serialized_start=864
+  _globals['_LISTJOURNALRESPONSE']._serialized_end=954
+  _globals['_STREAMJOURNALREQUEST']._serialized_start=956
+  _globals['_STREAMJOURNALREQUEST']._serialized_end=1002
+  _globals['_STREAMJOURNALRESPONSE']._serialized_start=1004
+  _globals['_STREAMJOURNALRESPONSE']._serialized_end=1072
+  _globals['_CONTROLSERVICE']._serialized_start=1157
+  _globals['_CONTROLSERVICE']._serialized_end=1597
 # @@protoc_insertion_point(module_scope)

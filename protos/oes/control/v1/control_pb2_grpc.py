@@ -50,6 +50,16 @@ class ControlServiceStub:
                 request_serializer=oes_dot_control_dot_v1_dot_control__pb2.ResetRequest.SerializeToString,
                 response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ResetResponse.FromString,
                 _registered_method=True)
+        self.ListJournal = channel.unary_unary(
+                '/oes.control.v1.ControlService/ListJournal',
+                request_serializer=oes_dot_control_dot_v1_dot_control__pb2.ListJournalRequest.SerializeToString,
+                response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ListJournalResponse.FromString,
+                _registered_method=True)
+        self.StreamJournal = channel.unary_stream(
+                '/oes.control.v1.ControlService/StreamJournal',
+                request_serializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.SerializeToString,
+                response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -79,6 +89,22 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListJournal(self, request, context):
+        """Reads a page of the service's event journal, oldest first. Refused with
+        FAILED_PRECONDITION JOURNAL_NOT_KEPT by a service that keeps no journal yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamJournal(self, request, context):
+        """Streams the service's event journal from a sequence number, then every new event as it
+        is committed, until the caller cancels.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +122,16 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.Reset,
                     request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ResetRequest.FromString,
                     response_serializer=oes_dot_control_dot_v1_dot_control__pb2.ResetResponse.SerializeToString,
+            ),
+            'ListJournal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJournal,
+                    request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ListJournalRequest.FromString,
+                    response_serializer=oes_dot_control_dot_v1_dot_control__pb2.ListJournalResponse.SerializeToString,
+            ),
+            'StreamJournal': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamJournal,
+                    request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.FromString,
+                    response_serializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +216,60 @@ class ControlService:
             '/oes.control.v1.ControlService/Reset',
             oes_dot_control_dot_v1_dot_control__pb2.ResetRequest.SerializeToString,
             oes_dot_control_dot_v1_dot_control__pb2.ResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJournal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.control.v1.ControlService/ListJournal',
+            oes_dot_control_dot_v1_dot_control__pb2.ListJournalRequest.SerializeToString,
+            oes_dot_control_dot_v1_dot_control__pb2.ListJournalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamJournal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/oes.control.v1.ControlService/StreamJournal',
+            oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.SerializeToString,
+            oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,15 +55,45 @@ class TradingServiceStub:
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelOrderRequest.SerializeToString,
                 response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelOrderResponse.FromString,
                 _registered_method=True)
+        self.CancelAllOrders = channel.unary_unary(
+                '/oes.exchange.v1.TradingService/CancelAllOrders',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersResponse.FromString,
+                _registered_method=True)
         self.GetOrder = channel.unary_unary(
                 '/oes.exchange.v1.TradingService/GetOrder',
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetOrderRequest.SerializeToString,
                 response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetOrderResponse.FromString,
                 _registered_method=True)
+        self.ListOrders = channel.unary_unary(
+                '/oes.exchange.v1.TradingService/ListOrders',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersResponse.FromString,
+                _registered_method=True)
+        self.ListTrades = channel.unary_unary(
+                '/oes.exchange.v1.TradingService/ListTrades',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesResponse.FromString,
+                _registered_method=True)
         self.GetBalances = channel.unary_unary(
                 '/oes.exchange.v1.TradingService/GetBalances',
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesRequest.SerializeToString,
                 response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesResponse.FromString,
+                _registered_method=True)
+        self.StreamMarketData = channel.unary_stream(
+                '/oes.exchange.v1.TradingService/StreamMarketData',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataResponse.FromString,
+                _registered_method=True)
+        self.CreateDeposit = channel.unary_unary(
+                '/oes.exchange.v1.TradingService/CreateDeposit',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositResponse.FromString,
+                _registered_method=True)
+        self.CreateWithdrawal = channel.unary_unary(
+                '/oes.exchange.v1.TradingService/CreateWithdrawal',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalResponse.FromString,
                 _registered_method=True)
 
 
@@ -86,8 +116,11 @@ class TradingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PlaceOrder(self, request, context):
-        """Places a limit (good till cancelled) or market order after a pre-trade check against
-        the account's available balance; returns the order with any fills it got at once.
+        """Places a limit order (good till cancelled, immediate or cancel, fill or kill, optionally
+        post-only) or a market order with a protection price, after a pre-trade check against the
+        account's available balance; returns the order with any fills it got at once. An order
+        that ends at once without resting (IOC or market remainder, FOK not fillable, post-only
+        that would take, self-trade prevented) is recorded CANCELLED with a `cancel_reason`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -100,15 +133,64 @@ class TradingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelAllOrders(self, request, context):
+        """Cancels every open order of an account, optionally in one market only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetOrder(self, request, context):
-        """Returns one order of the caller.
+        """Returns one order of the caller, by name or by client order id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrders(self, request, context):
+        """Lists the caller's orders, newest first, optionally only the open ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTrades(self, request, context):
+        """Lists the caller's trades, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetBalances(self, request, context):
-        """Returns the balances of one account per asset: mirror, unsettled, held, available.
+        """Returns the balances of one account per asset: mirror, unsettled, held, available for an
+        OES account; deposited, held, available for a traditional one; and its claims on the
+        estate once the venue is insolvent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamMarketData(self, request, context):
+        """Streams one market's data: book level changes, trades and tickers, each with the market's
+        data sequence number so that a client sees gaps and can resume. Starts after
+        `after_sequence` (0: from now on, after a snapshot with GetOrderBook).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDeposit(self, request, context):
+        """Credits a deposit into a traditional account: the assets move into the exchange's own
+        wallet (the sandbox simulates the on-chain transfer). Refused for OES accounts, which are
+        funded by allocation at the custodian.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWithdrawal(self, request, context):
+        """Pays a withdrawal out of a traditional account's available balance, back to the world.
+        Refused while withdrawals are paused, trading is halted or the venue is insolvent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,15 +219,45 @@ def add_TradingServiceServicer_to_server(servicer, server):
                     request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelOrderRequest.FromString,
                     response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelOrderResponse.SerializeToString,
             ),
+            'CancelAllOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAllOrders,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersResponse.SerializeToString,
+            ),
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
                     request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetOrderRequest.FromString,
                     response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetOrderResponse.SerializeToString,
             ),
+            'ListOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrders,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersResponse.SerializeToString,
+            ),
+            'ListTrades': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTrades,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesResponse.SerializeToString,
+            ),
             'GetBalances': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalances,
                     request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesRequest.FromString,
                     response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesResponse.SerializeToString,
+            ),
+            'StreamMarketData': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamMarketData,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataResponse.SerializeToString,
+            ),
+            'CreateDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDeposit,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositResponse.SerializeToString,
+            ),
+            'CreateWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWithdrawal,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +380,33 @@ class TradingService:
             _registered_method=True)
 
     @staticmethod
+    def CancelAllOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/CancelAllOrders',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CancelAllOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetOrder(request,
             target,
             options=(),
@@ -295,6 +434,60 @@ class TradingService:
             _registered_method=True)
 
     @staticmethod
+    def ListOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/ListOrders',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTrades(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/ListTrades',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListTradesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetBalances(request,
             target,
             options=(),
@@ -311,6 +504,87 @@ class TradingService:
             '/oes.exchange.v1.TradingService/GetBalances',
             oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesRequest.SerializeToString,
             oes_dot_exchange_dot_v1_dot_exchange__pb2.GetBalancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamMarketData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/StreamMarketData',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.StreamMarketDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/CreateDeposit',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateDepositResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.TradingService/CreateWithdrawal',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateWithdrawalResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -834,6 +1108,351 @@ class PartnerService:
             '/oes.exchange.v1.PartnerService/ListMirrors',
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ListMirrorsRequest.SerializeToString,
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ListMirrorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ExchangeAdminServiceStub:
+    """Administration of the venue, for sandbox operators and scenarios. Admin only.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateAccount = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/CreateAccount',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountResponse.FromString,
+                _registered_method=True)
+        self.SetVenueState = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/SetVenueState',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateResponse.FromString,
+                _registered_method=True)
+        self.SetStatementFault = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/SetStatementFault',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultResponse.FromString,
+                _registered_method=True)
+        self.SetPriceFault = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/SetPriceFault',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultResponse.FromString,
+                _registered_method=True)
+        self.SetPricePath = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/SetPricePath',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathResponse.FromString,
+                _registered_method=True)
+        self.ListVenueFaults = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/ListVenueFaults',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsResponse.FromString,
+                _registered_method=True)
+        self.ClearVenueFaults = channel.unary_unary(
+                '/oes.exchange.v1.ExchangeAdminService/ClearVenueFaults',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsResponse.FromString,
+                _registered_method=True)
+
+
+class ExchangeAdminServiceServicer:
+    """Administration of the venue, for sandbox operators and scenarios. Admin only.
+    """
+
+    def CreateAccount(self, request, context):
+        """Opens a traditional account for a client: its assets will sit in the exchange's own
+        wallet. A client has one account per venue, OES or traditional. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVenueState(self, request, context):
+        """Moves the venue along OPERATING, WITHDRAWALS_PAUSED, TRADING_HALTED, INSOLVENT. Any state
+        but INSOLVENT may also return to OPERATING; INSOLVENT is final: open orders are cancelled
+        and traditional balances become claims on the estate, recovered at `recovery_rate_bps`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetStatementFault(self, request, context):
+        """Arms a fault for the next statements the venue issues (over-claim, flipped sign, a trade
+        counted twice, a wrong signing key, an overlapping cutoff).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPriceFault(self, request, context):
+        """Sets a price fault on one market: a shock (the reference price jumps by a percentage from
+        now on) or a stale price (frozen for a duration of sandbox time).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPricePath(self, request, context):
+        """Replaces a market's reference price path from now on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVenueFaults(self, request, context):
+        """Lists the armed statement faults and the active price faults.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearVenueFaults(self, request, context):
+        """Disarms every statement fault and ends every price fault.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ExchangeAdminServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAccount,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountResponse.SerializeToString,
+            ),
+            'SetVenueState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVenueState,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateResponse.SerializeToString,
+            ),
+            'SetStatementFault': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetStatementFault,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultResponse.SerializeToString,
+            ),
+            'SetPriceFault': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPriceFault,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultResponse.SerializeToString,
+            ),
+            'SetPricePath': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPricePath,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathResponse.SerializeToString,
+            ),
+            'ListVenueFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVenueFaults,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsResponse.SerializeToString,
+            ),
+            'ClearVenueFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearVenueFaults,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'oes.exchange.v1.ExchangeAdminService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('oes.exchange.v1.ExchangeAdminService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ExchangeAdminService:
+    """Administration of the venue, for sandbox operators and scenarios. Admin only.
+    """
+
+    @staticmethod
+    def CreateAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/CreateAccount',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.CreateAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetVenueState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/SetVenueState',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetVenueStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetStatementFault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/SetStatementFault',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetStatementFaultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPriceFault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/SetPriceFault',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPriceFaultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPricePath(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/SetPricePath',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.SetPricePathResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVenueFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/ListVenueFaults',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ListVenueFaultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearVenueFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.ExchangeAdminService/ClearVenueFaults',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ClearVenueFaultsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,4 @@
-"""Opaque page tokens: where the previous page ended, bound to the query that produced it."""
+"""Paging of list RPCs: page sizes, sequence positions, and opaque tokens bound to the query."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import re
 from service_kit.errors import invalid_argument
 
 PAGE_TOKEN_INVALID = "PAGE_TOKEN_INVALID"
+# Page sizes of the list RPCs: 0 asks for the default.
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
 _TOKEN_VERSION = "v1"
 _FINGERPRINT_HEX_LENGTH = 16
 _DECODED_PATTERN = re.compile(r"v1:([0-9]{1,19}):([0-9a-f]{16})")
@@ -44,3 +47,23 @@ def decode_page_token(token: str, fingerprint: str, field_name: str = "page_toke
             "send it back unchanged with the same filters, or leave it empty for the first page",
         )
     return int(match.group(1))
+
+
+def parse_page_size(page_size: int, field_name: str = "page_size") -> int:
+    """0 means the default; otherwise 1 to PAGE_SIZE_MAX."""
+    if page_size == 0:
+        return PAGE_SIZE_DEFAULT
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise invalid_argument(
+            "PAGE_SIZE_INVALID", field_name, f"must be 1 to {PAGE_SIZE_MAX}, or 0 for {PAGE_SIZE_DEFAULT}"
+        )
+    return page_size
+
+
+def parse_after_sequence(after_sequence: int, field_name: str = "after_sequence") -> int:
+    """A sequence number to continue after: 0 for the start, never negative."""
+    if after_sequence < 0:
+        raise invalid_argument(
+            "AFTER_SEQUENCE_INVALID", field_name, "must be 0 (from the start) or the last sequence seen"
+        )
+    return after_sequence
