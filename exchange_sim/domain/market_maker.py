@@ -108,10 +108,18 @@ class MarketMaker:
                 self.pending_prices.discard(price_units)
 
     def on_fill(self, price_units: int, quantity_units: int) -> None:
-        """Counts a fill of a house order; the level is topped up after the incoming order."""
-        if price_units in self.resting_units:
-            self.resting_units[price_units] -= quantity_units
-            self.pending_prices.add(price_units)
+        """Counts a fill (or cancel) of a house order.
+
+        The level is topped up after the incoming order once less than half of it rests: a
+        maker that re-posted every lot taken would fill its level with a queue of one-lot orders
+        (and the books with a row per trade), where a real one refreshes a depleted quote.
+        """
+        resting_units = self.resting_units.get(price_units)
+        if resting_units is not None:
+            resting_units -= quantity_units
+            self.resting_units[price_units] = resting_units
+            if 2 * resting_units < self.levels[price_units].quantity_units:
+                self.pending_prices.add(price_units)
 
     def shortfalls(self, best_bid: int | None, best_ask: int | None) -> list[LadderLevel]:
         """Levels to top up now, as (side, price, missing quantity), lowest price first.

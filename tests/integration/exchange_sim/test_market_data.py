@@ -256,11 +256,11 @@ def test_a_snapshot_and_the_stream_after_it_rebuild_the_book(funded: Exchange) -
         if event.HasField("book_update")
     ]
     assert book_updates[0] == [(BUY, "59990.000000", Decimal("0.2"), 1)]
-    # The house tops its levels up in the same command, so the levels taken are whole again: the
-    # half-taken one by a second order beside the rest of the first.
+    # The house tops a level up in the same command once less than half of it rests: the emptied
+    # level is whole again, the one still half full waits.
     assert book_updates[1] == [
         (SELL, "60030.000000", Decimal("0.5"), 1),
-        (SELL, "60060.000000", Decimal("0.5"), 2),
+        (SELL, "60060.000000", Decimal("0.25"), 1),
     ]
     assert book_updates[2] == [(SELL, "60010.000000", Decimal("0.3"), 1)]
     assert book_updates[3] == [(BUY, "59990.000000", 0, 0)]

@@ -714,13 +714,15 @@ def test_cancel_all_cancels_only_the_callers_open_orders(exchange: Exchange) -> 
         exchange_pb2.CancelAllOrdersRequest(request_id="cancel-nothing", account="clients/acme")
     ).orders
 
-    # Bob's order and the house quotes are untouched (the house re-quoted the level acme took).
+    # Bob's order and the house quotes are untouched: the level acme took 0.1 of is still more
+    # than half full, so the house has not topped it up.
     assert bob.GetOrder(exchange_pb2.GetOrderRequest(name=bobs.name)).order.state == OPEN
     assert held(bob, "clients/bob") == bob_held
     assert acme.GetOrder(exchange_pb2.GetOrderRequest(name=filled.name)).order.state == FILLED
     after = acme.GetOrderBook(exchange_pb2.GetOrderBookRequest(market="BTC-USDT", depth=20))
-    assert [(level.price, level.quantity) for level in after.asks] == [
-        (level.price, level.quantity) for level in book.asks
+    assert [(level.price, Decimal(level.quantity)) for level in after.asks] == [
+        (level.price, Decimal(level.quantity) - (Decimal("0.1") if index == 0 else 0))
+        for index, level in enumerate(book.asks)
     ]
     assert [(level.price, level.quantity, level.order_count) for level in after.bids] == [
         (level.price, level.quantity, level.order_count) for level in book.bids

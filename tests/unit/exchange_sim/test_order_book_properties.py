@@ -355,9 +355,9 @@ def place(
     for number in expected.cancelled_makers:
         assert number in expected_states, "only client orders can be the taker's own"
         expected_states[number] = (OrderState.CANCELLED, CancelReason.SELF_TRADE_PREVENTED)
-    filled_before = {entry[0]: entry[3] - entry[4] for entry in book_before}
+    remaining_before = {entry[0]: entry[3] - entry[4] for entry in book_before}
     for number, _, units in expected.fills:
-        if number in expected_states and filled_before[number] == units:
+        if number in expected_states and remaining_before[number] == units:
             expected_states[number] = (OrderState.FILLED, "")
     return order
 
