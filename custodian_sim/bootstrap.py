@@ -23,6 +23,7 @@ from service_kit.clock import Clock
 from service_kit.config import ServiceConfig, ServiceParts
 from service_kit.control import ControlServicer, control_registration
 from service_kit.database import Database
+from service_kit.faults import FaultRegistry
 from service_kit.idempotency import RequestLog
 
 log = structlog.get_logger(__name__)
@@ -130,7 +131,8 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
     statements = SettlementHandlers(service, runner, config.assets, top_up_timers)
     withdrawal_service = WithdrawalService(clock, config.assets, config.withdrawal_settings, runner)
     withdrawals = WithdrawalHandlers(withdrawal_service, runner, config.assets, clock)
-    control = ControlServicer(clock, request_log, database.delete_everything)
+    faults = FaultRegistry(clock, config.seed)
+    control = ControlServicer(clock, request_log, database.delete_everything, faults=faults)
     return ServiceParts(
         registrations=[
             *custodian_registrations(service, runner, config.assets, withdrawals, statements),
@@ -139,6 +141,7 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
         policy=POLICY,
         error_domain=ERROR_DOMAIN,
         on_stop=lambda: _stop(checkpoints, database),
+        faults=faults,
         on_start=lambda: _start(checkpoints, withdrawal_service, top_up_timers),
     )
 

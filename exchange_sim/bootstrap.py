@@ -20,6 +20,7 @@ from service_kit.auth import IDENTIFIER_PATTERN
 from service_kit.clock import Clock
 from service_kit.config import ServiceConfig, ServiceParts
 from service_kit.control import ControlServicer, control_registration
+from service_kit.faults import FaultRegistry
 
 PORT_DEFAULT = 50052
 EXCHANGE_ID_DEFAULT = "okx-sim"
@@ -65,7 +66,8 @@ def build_exchange(config: ServiceConfig, clock: Clock, options: ExchangeOptions
     service = VenueService(
         settings, store, Ed25519StatementSigner(settings.exchange_id, settings.seed), clock
     )
-    control = ControlServicer(clock, store.request_log, service.reset, journal=store)
+    faults = FaultRegistry(clock, config.seed)
+    control = ControlServicer(clock, store.request_log, service.reset, journal=store, faults=faults)
     return ServiceParts(
         registrations=[
             trading_registration(TradingServicer(service, config.assets)),
@@ -77,6 +79,7 @@ def build_exchange(config: ServiceConfig, clock: Clock, options: ExchangeOptions
         error_domain=ERROR_DOMAIN,
         on_start=service.schedule_requotes,
         on_stop=database.close,
+        faults=faults,
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 
 from service_kit.auth import AuthorizationPolicy, TokenAuthority
 from service_kit.clock import Clock, ClockMode, create_clock
+from service_kit.faults import FaultRegistry
 from service_kit.logs import LogFormat, configure_logging
 from service_kit.money import AssetScales
 from service_kit.server import (
@@ -93,6 +94,8 @@ class ServiceParts:
     error_domain: str
     on_stop: Callable[[], None]
     on_start: Callable[[], None] = lambda: None
+    # The service's armed faults; the interceptor consults it on every call.
+    faults: FaultRegistry | None = None
 
 
 @dataclass
@@ -125,6 +128,7 @@ def start_service(
         TokenAuthority(config.auth_secret),
         parts.policy,
         parts.error_domain,
+        faults=parts.faults,
     )
     parts.on_start()
     return RunningService(server, port, clock, parts)

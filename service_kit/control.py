@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import grpc
@@ -9,13 +10,23 @@ import grpc
 from oes.control.v1 import control_pb2, control_pb2_grpc
 from service_kit.auth import ADMIN_ONLY, AuthorizationPolicy
 from service_kit.clock import Clock, ClockMode
-from service_kit.errors import failed_precondition, invalid_argument
+from service_kit.errors import ErrorCode, failed_precondition, invalid_argument
+from service_kit.faults import (
+    LATENCY_MS_MAX,
+    PARTS_PER_MILLION,
+    ArmedFault,
+    CallFault,
+    CallFaultAction,
+    FaultRegistry,
+    Trigger,
+    TriggerKind,
+)
 from service_kit.idempotency import RequestLog
 from service_kit.journal import JournalReader, JournalRecord
 from service_kit.paging import parse_after_sequence
 from service_kit.server import ServiceRegistration
 from service_kit.streams import StreamSlots
-from service_kit.timestamps import duration_ms, to_timestamp
+from service_kit.timestamps import duration_ms, from_timestamp, to_timestamp
 
 # Ten years of sandbox time in one call is plenty; more is almost surely a unit mistake.
 ADVANCE_MS_MAX = 10 * 366 * 24 * 3600 * 1000
@@ -41,11 +52,13 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         request_log: RequestLog,
         reset: Callable[[], None],
         journal: JournalReader | None = None,
+        faults: FaultRegistry | None = None,
     ) -> None:
         self._clock = clock
         self._request_log = request_log
         self._reset = reset
         self._journal = journal
+        self._faults = faults
         self._journal_streams = StreamSlots(JOURNAL_STREAMS_MAX, "JOURNAL_STREAMS_EXHAUSTED")
 
     def GetClock(
@@ -133,6 +146,49 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
                 if len(records) < JOURNAL_PAGE_SIZE_DEFAULT:
                     journal.commit_signal.wait_for_commit(generation, JOURNAL_STREAM_WAIT_S)
 
+    def SetFault(
+        self, request: control_pb2.SetFaultRequest, context: grpc.ServicerContext
+    ) -> control_pb2.SetFaultResponse:
+        registry = self._fault_registry()
+        call, crash_point = _parse_fault_kind(request.fault)
+        trigger = _parse_trigger(request.fault)
+        expire_ms = (
+            from_timestamp(request.fault.expire_time) if request.fault.HasField("expire_time") else None
+        )
+        stored = self._request_log.lookup("SetFault", request, control_pb2.SetFaultResponse)
+        if stored is not None:
+            return stored
+        fault = registry.arm(call, crash_point, trigger, expire_ms)
+        response = control_pb2.SetFaultResponse(fault=fault_message(fault))
+        return self._request_log.run(
+            "SetFault", request, control_pb2.SetFaultResponse, lambda _: response, self._clock.now_ms
+        )
+
+    def ListFaults(
+        self, request: control_pb2.ListFaultsRequest, context: grpc.ServicerContext
+    ) -> control_pb2.ListFaultsResponse:
+        registry = self._fault_registry()
+        return control_pb2.ListFaultsResponse(
+            faults=[fault_message(fault) for fault in registry.list()], crash_points=registry.crash_points
+        )
+
+    def ClearFaults(
+        self, request: control_pb2.ClearFaultsRequest, context: grpc.ServicerContext
+    ) -> control_pb2.ClearFaultsResponse:
+        registry = self._fault_registry()
+        stored = self._request_log.lookup("ClearFaults", request, control_pb2.ClearFaultsResponse)
+        if stored is not None:
+            return stored
+        response = control_pb2.ClearFaultsResponse(cleared_count=registry.clear(request.name))
+        return self._request_log.run(
+            "ClearFaults", request, control_pb2.ClearFaultsResponse, lambda _: response, self._clock.now_ms
+        )
+
+    def _fault_registry(self) -> FaultRegistry:
+        if self._faults is None:
+            raise failed_precondition("FAULTS_NOT_SUPPORTED", "this service takes no faults")
+        return self._faults
+
     def _kept_journal(self) -> JournalReader:
         if self._journal is None:
             raise failed_precondition(
@@ -159,3 +215,128 @@ def journal_event_message(record: JournalRecord) -> control_pb2.JournalEvent:
         subject=record.subject,
         attributes=dict(record.attributes),
     )
+
+
+_CALL_FAULT_ACTIONS = {
+    control_pb2.CALL_FAULT_ACTION_ADD_LATENCY: CallFaultAction.ADD_LATENCY,
+    control_pb2.CALL_FAULT_ACTION_RETURN_ERROR: CallFaultAction.RETURN_ERROR,
+    control_pb2.CALL_FAULT_ACTION_DROP_REPLY: CallFaultAction.DROP_REPLY,
+    control_pb2.CALL_FAULT_ACTION_DUPLICATE_DELIVERY: CallFaultAction.DUPLICATE_DELIVERY,
+}
+_CALL_FAULT_ACTIONS_TO_PROTO = {action: proto for proto, action in _CALL_FAULT_ACTIONS.items()}
+_INJECTABLE_CODES = {
+    grpc.StatusCode.INVALID_ARGUMENT.value[0]: ErrorCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND.value[0]: ErrorCode.NOT_FOUND,
+    grpc.StatusCode.ALREADY_EXISTS.value[0]: ErrorCode.ALREADY_EXISTS,
+    grpc.StatusCode.PERMISSION_DENIED.value[0]: ErrorCode.PERMISSION_DENIED,
+    grpc.StatusCode.FAILED_PRECONDITION.value[0]: ErrorCode.FAILED_PRECONDITION,
+    grpc.StatusCode.OUT_OF_RANGE.value[0]: ErrorCode.OUT_OF_RANGE,
+    grpc.StatusCode.INTERNAL.value[0]: ErrorCode.INTERNAL,
+    grpc.StatusCode.UNAVAILABLE.value[0]: ErrorCode.UNAVAILABLE,
+    grpc.StatusCode.UNAUTHENTICATED.value[0]: ErrorCode.UNAUTHENTICATED,
+}
+_CODE_NUMBERS = {code: number for number, code in _INJECTABLE_CODES.items()}
+_METHOD_PATTERN = re.compile(r"/[A-Za-z0-9_.]+/([A-Za-z0-9_]+)?")
+_REASON_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_PROBABILITY_PATTERN = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")
+
+
+def _parse_fault_kind(fault: control_pb2.Fault) -> tuple[CallFault | None, str | None]:
+    kind = fault.WhichOneof("kind")
+    if kind == "crash_point":
+        return None, fault.crash_point.point
+    if kind != "call":
+        raise invalid_argument("FAULT_KIND_MISSING", "fault", "set `call` or `crash_point`")
+    call = fault.call
+    if not _METHOD_PATTERN.fullmatch(call.method):
+        raise invalid_argument(
+            "METHOD_INVALID",
+            "fault.call.method",
+            "a full method like '/pkg.Service/Method' or a prefix '/pkg.Service/'",
+        )
+    action = _CALL_FAULT_ACTIONS.get(call.action)
+    if action is None:
+        raise invalid_argument(
+            "CALL_FAULT_ACTION_INVALID", "fault.call.action", "choose a CALL_FAULT_ACTION_ value"
+        )
+    latency_ms = 0
+    error_code = ErrorCode.UNAVAILABLE
+    reason = call.reason or "INJECTED_FAULT"
+    if action is CallFaultAction.ADD_LATENCY:
+        latency_ms = duration_ms(call.latency)
+        if not 0 < latency_ms <= LATENCY_MS_MAX:
+            raise invalid_argument(
+                "LATENCY_INVALID", "fault.call.latency", "must be positive and at most 30 s"
+            )
+    if action is CallFaultAction.RETURN_ERROR:
+        code = _INJECTABLE_CODES.get(call.status_code)
+        if code is None:
+            raise invalid_argument(
+                "STATUS_CODE_INVALID",
+                "fault.call.status_code",
+                "a non-OK gRPC code number, e.g. 14 (UNAVAILABLE)",
+            )
+        error_code = code
+        if not _REASON_PATTERN.fullmatch(reason):
+            raise invalid_argument(
+                "REASON_INVALID", "fault.call.reason", "UPPER_SNAKE_CASE, at most 64 characters"
+            )
+    return CallFault(call.method, action, latency_ms, error_code, reason), None
+
+
+def _parse_trigger(fault: control_pb2.Fault) -> Trigger:
+    if not fault.HasField("trigger"):
+        return Trigger()
+    trigger = fault.trigger
+    when = trigger.WhichOneof("when")
+    if when is None or (when == "always" and trigger.always):
+        return Trigger()
+    if when in ("first_calls", "every_nth"):
+        value = getattr(trigger, when)
+        if not 1 <= value <= 1_000_000_000:
+            raise invalid_argument("TRIGGER_INVALID", f"fault.trigger.{when}", "must be 1 or more")
+        return Trigger(TriggerKind.FIRST_CALLS if when == "first_calls" else TriggerKind.EVERY_NTH, value)
+    if when == "probability":
+        if not _PROBABILITY_PATTERN.fullmatch(trigger.probability):
+            raise invalid_argument(
+                "TRIGGER_INVALID",
+                "fault.trigger.probability",
+                'a decimal from 0 to 1 with at most 6 places, e.g. "0.25"',
+            )
+        whole, _, fraction = trigger.probability.partition(".")
+        return Trigger(
+            TriggerKind.PROBABILITY, int(whole) * PARTS_PER_MILLION + int(fraction.ljust(6, "0") or "0")
+        )
+    raise invalid_argument(
+        "TRIGGER_INVALID", "fault.trigger.always", "`always` must be true when it is the trigger"
+    )
+
+
+def fault_message(fault: ArmedFault) -> control_pb2.Fault:
+    """An armed fault on the wire."""
+    message = control_pb2.Fault(name=fault.name, fired_count=fault.fired_count)
+    if fault.crash_point is not None:
+        message.crash_point.point = fault.crash_point
+    else:
+        call = fault.call
+        assert call is not None
+        message.call.method = call.method
+        message.call.action = _CALL_FAULT_ACTIONS_TO_PROTO[call.action]
+        if call.action is CallFaultAction.ADD_LATENCY:
+            message.call.latency.FromMilliseconds(call.latency_ms)
+        if call.action is CallFaultAction.RETURN_ERROR:
+            message.call.status_code = _CODE_NUMBERS[call.error_code]
+            message.call.reason = call.reason
+    trigger = fault.trigger
+    if trigger.kind is TriggerKind.ALWAYS:
+        message.trigger.always = True
+    elif trigger.kind is TriggerKind.FIRST_CALLS:
+        message.trigger.first_calls = trigger.value
+    elif trigger.kind is TriggerKind.EVERY_NTH:
+        message.trigger.every_nth = trigger.value
+    else:
+        whole, fraction = divmod(trigger.value, PARTS_PER_MILLION)
+        message.trigger.probability = f"{whole}.{fraction:06d}".rstrip("0").rstrip(".") or "0"
+    if fault.expire_ms is not None:
+        message.expire_time.CopyFrom(to_timestamp(fault.expire_ms))
+    return message

@@ -20,6 +20,7 @@ from service_kit.auth import (
 )
 from service_kit.call_context import CallContext, enter_call, exit_call
 from service_kit.errors import ErrorCode, ServiceError
+from service_kit.faults import CallFault, CallFaultAction, FaultRegistry
 from service_kit.rpc_errors import abort
 
 log = structlog.get_logger("rpc")
@@ -32,10 +33,17 @@ OPEN_SERVICE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class RequestInterceptor(grpc.ServerInterceptor):
     """Wraps every unary handler of the sandbox's own services."""
 
-    def __init__(self, authority: TokenAuthority, policy: AuthorizationPolicy, error_domain: str) -> None:
+    def __init__(
+        self,
+        authority: TokenAuthority,
+        policy: AuthorizationPolicy,
+        error_domain: str,
+        faults: FaultRegistry | None = None,
+    ) -> None:
         self._authority = authority
         self._policy = policy
         self._error_domain = error_domain
+        self._faults = faults
 
     def intercept_service(
         self,
@@ -79,7 +87,10 @@ class RequestInterceptor(grpc.ServerInterceptor):
         context: grpc.ServicerContext,
     ) -> Any:
         with self._call(method, metadata, getattr(request, "request_id", ""), context):
-            return behavior(request, context)
+            fault = None if self._faults is None else self._faults.call_fault(method)
+            if fault is None:
+                return behavior(request, context)
+            return _serve_faulted(fault, behavior, request, context)
         raise AssertionError("a failed call aborts, which raises")
 
     def _serve_stream(
@@ -135,6 +146,33 @@ class RequestInterceptor(grpc.ServerInterceptor):
                 message_count=outcome.message_count,
                 duration_ms=round((time.perf_counter_ns() - started_ns) / 1e6, 3),
             )
+
+
+def _serve_faulted(
+    fault: CallFault,
+    behavior: Callable[[Any, grpc.ServicerContext], Any],
+    request: Any,
+    context: grpc.ServicerContext,
+) -> Any:
+    """Serves a call an armed call fault fired on (after authentication, like any call)."""
+    action = fault.action
+    if action is CallFaultAction.ADD_LATENCY:
+        # Wall time on purpose: latency is what the caller's deadline sees.
+        time.sleep(fault.latency_ms / 1000)
+        return behavior(request, context)
+    if action is CallFaultAction.RETURN_ERROR:
+        raise ServiceError(fault.error_code, fault.reason, f"injected fault on this method ({fault.reason})")
+    first_response = behavior(request, context)
+    if action is CallFaultAction.DUPLICATE_DELIVERY:
+        # The network delivered the request twice: the second answer is the one the caller gets.
+        return behavior(request, context)
+    assert action is CallFaultAction.DROP_REPLY
+    del first_response  # Served and committed; the caller never sees it.
+    raise ServiceError(
+        ErrorCode.UNAVAILABLE,
+        "REPLY_DROPPED",
+        "the call was served but its reply was lost (injected fault); retry with the same request_id",
+    )
 
 
 @dataclass

@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from service_kit.auth import AuthorizationPolicy, TokenAuthority
+from service_kit.faults import FaultRegistry
 from service_kit.interceptor import RequestInterceptor
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ def create_server(
     policy: AuthorizationPolicy,
     error_domain: str,
     workers: int = WORKERS_DEFAULT,
+    faults: FaultRegistry | None = None,
 ) -> tuple[grpc.Server, int]:
     """Builds and starts a server on `address` (port 0 picks a free one); returns it and its port."""
     for registration in registrations:
@@ -55,7 +57,7 @@ def create_server(
         ), f"{registration.full_name} has no authorization policy"
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
-        interceptors=[RequestInterceptor(authority, policy, error_domain)],
+        interceptors=[RequestInterceptor(authority, policy, error_domain, faults)],
         options=MESSAGE_SIZE_OPTIONS,
     )
     for registration in registrations:

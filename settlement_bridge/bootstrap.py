@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import grpc
 import structlog
@@ -14,12 +15,15 @@ from service_kit.auth import BRIDGE, TokenAuthority
 from service_kit.clock import Clock
 from service_kit.config import ServiceConfig, ServiceParts, authorized_channel
 from service_kit.control import ControlServicer, control_registration
+from service_kit.faults import FaultRegistry, exit_process
 from service_kit.idempotency import RequestLog
 from service_kit.server import ServiceRegistration
 from settlement_bridge.adapters.custodian_client import GrpcCustodian
 from settlement_bridge.adapters.exchange_client import GrpcExchange
 from settlement_bridge.adapters.sqlite import SqliteUnitOfWork, open_database
 from settlement_bridge.adapters.venue_calls import RetryPolicy, VenueCaller
+from settlement_bridge.domain.settlement import SettlementStep
+from settlement_bridge.domain.transfers import AllocationStep, DeallocationStep
 from settlement_bridge.entrypoints.policy import (
     ADMIN_SERVICE_NAME,
     ERROR_DOMAIN,
@@ -34,6 +38,14 @@ from settlement_bridge.service_layer.locks import StripedLocks
 from settlement_bridge.service_layer.ports import ExchangePort
 from settlement_bridge.service_layer.settlement import SettlementCycles
 from settlement_bridge.service_layer.venues import Venues
+from settlement_bridge.service_layer.workflows import crash_point_names
+
+# Every place QA can kill the bridge: around each venue call and commit of every workflow.
+CRASH_POINTS = (
+    crash_point_names("allocation", AllocationStep)
+    + crash_point_names("deallocation", DeallocationStep)
+    + crash_point_names("settlement", SettlementStep)
+)
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +120,16 @@ def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> Brid
 
 def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
     """Builds the bridge; a plain ServiceConfig gets the default venues and interval."""
+    return build_bridge(config, clock, exit_process)
+
+
+def builder(crash: Callable[[str], NoReturn]) -> Callable[[ServiceConfig, Clock], ServiceParts]:
+    """A `build` whose armed crash points call `crash` (tests raise instead of ending the process)."""
+    return lambda config, clock: build_bridge(config, clock, crash)
+
+
+def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoReturn]) -> ServiceParts:
+    """Builds every part of the bridge; an armed crash point calls `crash`."""
     if not isinstance(config, BridgeConfig):
         config = BridgeConfig(**{name: getattr(config, name) for name in ServiceConfig.__dataclass_fields__})
     database = open_database(config.data_dir)
@@ -135,17 +157,19 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
     }
     venues = Venues(custodian, exchanges)
     locks = StripedLocks()
+    faults = FaultRegistry(clock, config.seed, crash)
+    faults.add_crash_points(CRASH_POINTS)
     connections = ConnectionService(unit_of_work, venues, clock)
-    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks)
-    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks)
+    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks, faults)
+    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks, faults)
     settlements = SettlementCycles(
-        unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000
+        unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000, faults
     )
     network = SettlementNetworkServicer(
         connections, allocations, deallocations, settlements, request_log, config.assets
     )
     admin = BridgeAdminServicer(settlements, request_log, config.assets)
-    control = ControlServicer(clock, request_log, database.delete_everything)
+    control = ControlServicer(clock, request_log, database.delete_everything, faults=faults)
 
     def on_start() -> None:
         # Unfinished workflows resume before the first scheduled cycle; a venue that is still
@@ -174,4 +198,4 @@ def build(config: ServiceConfig, clock: Clock) -> ServiceParts:
         ),
         control_registration(control),
     ]
-    return ServiceParts(registrations, POLICY, ERROR_DOMAIN, on_stop, on_start)
+    return ServiceParts(registrations, POLICY, ERROR_DOMAIN, on_stop, on_start, faults)

@@ -213,3 +213,11 @@ def exchange_not_found(exchange_id: str) -> ServiceError:
         f"the bridge serves no exchange 'exchanges/{exchange_id}'",
         exchange=f"exchanges/{exchange_id}",
     )
+
+
+class CrashPoints(Protocol):
+    """Named points where an armed fault ends the process (QA kills the bridge at every step)."""
+
+    def reach(self, point: str) -> None:
+        """Called at the point: returns, or never returns when a crash is armed there."""
+        ...

@@ -28,6 +28,7 @@ from settlement_bridge.domain.settlement import (
     statement_problem,
 )
 from settlement_bridge.service_layer.ports import (
+    CrashPoints,
     ExchangePort,
     VenueRefusedError,
     VenueUnavailableError,
@@ -57,8 +58,10 @@ class SettlementCycles:
         clock: Clock,
         assets: AssetScales,
         settlement_interval_ms: int,
+        crash_points: CrashPoints,
     ) -> None:
         assert settlement_interval_ms > 0
+        self._crash_points = crash_points
         self._unit_of_work = unit_of_work
         self._venues = venues
         self._clock = clock
@@ -89,6 +92,7 @@ class SettlementCycles:
                 transaction.settlements.add(cycle)
                 if receipt is not None:
                     transaction.record_request(receipt(cycle))
+            self._crash_points.reach("settlement.ACCEPT.after_commit")
             log.info("settlement_started", settlement=cycle.name, exchange=cycle.exchange_name)
             return self._drive(cycle.number)
 
@@ -166,10 +170,13 @@ class SettlementCycles:
             if cycle.state is not SettlementState.RUNNING:
                 break
             step = cycle.step
+            point = f"settlement.{step.value}"
+            self._crash_points.reach(f"{point}.before_call")
             try:
                 progressed = self._take_step(cycle)
             except VenueUnavailableError as failure:
                 raise unavailable_error(failure, cycle.name) from failure
+            self._crash_points.reach(f"{point}.after_call")
             if not progressed:
                 # The cycle waits, RUNNING at this step, for the next run or resume; what it
                 # counted of its attempts is kept.
@@ -179,6 +186,7 @@ class SettlementCycles:
                 return cycle
             with self._unit_of_work.transaction() as transaction:
                 transaction.settlements.save(cycle)
+            self._crash_points.reach(f"{point}.after_commit")
             log.info(
                 "settlement_step",
                 settlement=cycle.name,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -15,7 +16,12 @@ from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.transfers import Transfer, TransferState
 from settlement_bridge.service_layer.connections import connection_not_found
 from settlement_bridge.service_layer.locks import StripedLocks
-from settlement_bridge.service_layer.ports import VenueRefusedError, VenueUnavailableError, unavailable_error
+from settlement_bridge.service_layer.ports import (
+    CrashPoints,
+    VenueRefusedError,
+    VenueUnavailableError,
+    unavailable_error,
+)
 from settlement_bridge.service_layer.unit_of_work import (
     RequestReceipt,
     Transaction,
@@ -83,11 +89,19 @@ class TransferWorkflow(ABC, Generic[TransferT]):
     # The most steps one transfer of this kind ever takes, compensation included.
     _steps_max: int
 
-    def __init__(self, unit_of_work: UnitOfWork, venues: Venues, clock: Clock, locks: StripedLocks) -> None:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        venues: Venues,
+        clock: Clock,
+        locks: StripedLocks,
+        crash_points: CrashPoints,
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._venues = venues
         self._clock = clock
         self._locks = locks
+        self._crash_points = crash_points
 
     def create(
         self,
@@ -112,6 +126,7 @@ class TransferWorkflow(ABC, Generic[TransferT]):
             repository.add(transfer)
             if receipt is not None:
                 transaction.record_request(receipt(transfer))
+        self._crash_points.reach(f"{self._noun}.ACCEPT.after_commit")
         log.info(
             f"{self._noun}_accepted", **{self._noun: transfer.name}, asset=asset, amount_units=amount_units
         )
@@ -140,10 +155,13 @@ class TransferWorkflow(ABC, Generic[TransferT]):
                 if transfer.state is not TransferState.PENDING:
                     return transfer
                 step = transfer.step
+                point = f"{self._noun}.{step.value}"
+                self._crash_points.reach(f"{point}.before_call")
                 try:
                     self._take_step(transfer)
                 except VenueUnavailableError as failure:
                     raise unavailable_error(failure, transfer.name) from failure
+                self._crash_points.reach(f"{point}.after_call")
                 log.info(
                     f"{self._noun}_step",
                     **{self._noun: transfer.name},
@@ -154,6 +172,7 @@ class TransferWorkflow(ABC, Generic[TransferT]):
                 )
                 with self._unit_of_work.transaction() as transaction:
                     self._repository(transaction).save(transfer)
+                self._crash_points.reach(f"{point}.after_commit")
             assert transfer.state is not TransferState.PENDING, f"{transfer.name} took too many steps"
             return transfer
 
@@ -182,3 +201,18 @@ class TransferWorkflow(ABC, Generic[TransferT]):
     @abstractmethod
     def _take_step(self, transfer: TransferT) -> None:
         """Makes the venue call of the transfer's current step and records its outcome on it."""
+
+
+# Where a workflow can be killed around one step: before its venue call, after the call (its
+# outcome not yet committed), and after the commit.
+STEP_CRASH_MOMENTS = ("before_call", "after_call", "after_commit")
+
+
+def crash_point_names(noun: str, steps: Iterable[enum.Enum]) -> list[str]:
+    """A workflow's crash points: after its acceptance commits, and around every step but DONE."""
+    return [f"{noun}.ACCEPT.after_commit"] + [
+        f"{noun}.{step.value}.{moment}"
+        for step in steps
+        if step.value != "DONE"
+        for moment in STEP_CRASH_MOMENTS
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from oes.bridge.v1 import bridge_pb2, bridge_pb2_grpc
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from service_kit.auth import ADMIN, BRIDGE
-from service_kit.clock import SimulatedClock
-from service_kit.config import RunningService, start_service
+from service_kit.clock import Clock, SimulatedClock
+from service_kit.config import RunningService, ServiceConfig, ServiceParts, start_service
 from settlement_bridge.adapters.venue_calls import RetryPolicy
 from settlement_bridge.bootstrap import BridgeConfig
 from settlement_bridge.bootstrap import build as build_bridge
@@ -130,11 +131,15 @@ def seed(sandbox: Sandbox) -> None:
         )
 
 
-def start_bridge(config: BridgeConfig) -> RunningService:
-    return start_service(config, build_bridge, SimulatedClock(START_MS))
+BridgeBuild = Callable[[ServiceConfig, Clock], ServiceParts]
 
 
-def start_sandbox(tmp_path: Path) -> Sandbox:
+def start_bridge(config: BridgeConfig, build: BridgeBuild = build_bridge) -> RunningService:
+    """Starts (or restarts, on the same data directory) the bridge."""
+    return start_service(config, build, SimulatedClock(START_MS))
+
+
+def start_sandbox(tmp_path: Path, bridge_build: BridgeBuild = build_bridge) -> Sandbox:
     """Starts the three services, seeds them and connects acme to okx-sim; stop it with `stop()`."""
     custodian = start_service(
         service_config(tmp_path / "custodian"), custodian_sim.bootstrap.build, SimulatedClock(START_MS)
@@ -151,7 +156,7 @@ def start_sandbox(tmp_path: Path) -> Sandbox:
             attempts_max=3, deadline_ms=5_000, backoff_ms_initial=20, backoff_ms_max=100
         ),
     )
-    built = Sandbox(custodian, exchange, start_bridge(config), config)
+    built = Sandbox(custodian, exchange, start_bridge(config, bridge_build), config)
     seed(built)
     connection = built.network.CreateConnection(
         bridge_pb2.CreateConnectionRequest(

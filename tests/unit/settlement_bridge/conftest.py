@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from service_kit.clock import SimulatedClock
 from service_kit.database import Database
+from service_kit.faults import FaultRegistry
 from service_kit.idempotency import RequestLog
 from settlement_bridge.adapters.sqlite import SqliteUnitOfWork, open_database
+from settlement_bridge.bootstrap import CRASH_POINTS
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
@@ -49,6 +52,8 @@ class Bridge:
         unit_of_work = SqliteUnitOfWork(database, request_log, clock)
         venues = Venues(custodian, {exchange.exchange_id: exchange})
         locks = StripedLocks()
+        faults = FaultRegistry(clock, 1, crash=raise_crash)
+        faults.add_crash_points(CRASH_POINTS)
         return Bridge(
             path,
             custodian,
@@ -57,9 +62,9 @@ class Bridge:
             database,
             request_log,
             ConnectionService(unit_of_work, venues, clock),
-            AllocationWorkflow(unit_of_work, venues, clock, locks),
-            DeallocationWorkflow(unit_of_work, venues, clock, locks),
-            SettlementCycles(unit_of_work, venues, clock, ASSETS, INTERVAL_MS),
+            AllocationWorkflow(unit_of_work, venues, clock, locks, faults),
+            DeallocationWorkflow(unit_of_work, venues, clock, locks, faults),
+            SettlementCycles(unit_of_work, venues, clock, ASSETS, INTERVAL_MS, faults),
         )
 
     def restart(self) -> Bridge:
@@ -70,6 +75,15 @@ class Bridge:
     def rows(self, table: str) -> int:
         """How many rows a table of the bridge's database holds."""
         return int(self.database.connection().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+class Crashed(BaseException):
+    """Raised where the process would exit at an armed crash point."""
+
+
+def raise_crash(point: str) -> NoReturn:
+    """An armed crash point in tests: unwinds like a crash (nothing open commits)."""
+    raise Crashed(point)
 
 
 @pytest.fixture()

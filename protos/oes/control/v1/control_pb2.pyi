@@ -11,14 +11,115 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CallFaultAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_FAULT_ACTION_UNSPECIFIED: _ClassVar[CallFaultAction]
+    CALL_FAULT_ACTION_ADD_LATENCY: _ClassVar[CallFaultAction]
+    CALL_FAULT_ACTION_RETURN_ERROR: _ClassVar[CallFaultAction]
+    CALL_FAULT_ACTION_DROP_REPLY: _ClassVar[CallFaultAction]
+    CALL_FAULT_ACTION_DUPLICATE_DELIVERY: _ClassVar[CallFaultAction]
+
 class ClockMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CLOCK_MODE_UNSPECIFIED: _ClassVar[ClockMode]
     CLOCK_MODE_REAL: _ClassVar[ClockMode]
     CLOCK_MODE_SIM: _ClassVar[ClockMode]
+CALL_FAULT_ACTION_UNSPECIFIED: CallFaultAction
+CALL_FAULT_ACTION_ADD_LATENCY: CallFaultAction
+CALL_FAULT_ACTION_RETURN_ERROR: CallFaultAction
+CALL_FAULT_ACTION_DROP_REPLY: CallFaultAction
+CALL_FAULT_ACTION_DUPLICATE_DELIVERY: CallFaultAction
 CLOCK_MODE_UNSPECIFIED: ClockMode
 CLOCK_MODE_REAL: ClockMode
 CLOCK_MODE_SIM: ClockMode
+
+class CallFault(_message.Message):
+    __slots__ = ("method", "action", "latency", "status_code", "reason")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    action: CallFaultAction
+    latency: _duration_pb2.Duration
+    status_code: int
+    reason: str
+    def __init__(self, method: _Optional[str] = ..., action: _Optional[_Union[CallFaultAction, str]] = ..., latency: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., status_code: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CrashPointFault(_message.Message):
+    __slots__ = ("point",)
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    point: str
+    def __init__(self, point: _Optional[str] = ...) -> None: ...
+
+class FaultTrigger(_message.Message):
+    __slots__ = ("always", "first_calls", "every_nth", "probability")
+    ALWAYS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CALLS_FIELD_NUMBER: _ClassVar[int]
+    EVERY_NTH_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    always: bool
+    first_calls: int
+    every_nth: int
+    probability: str
+    def __init__(self, always: _Optional[bool] = ..., first_calls: _Optional[int] = ..., every_nth: _Optional[int] = ..., probability: _Optional[str] = ...) -> None: ...
+
+class Fault(_message.Message):
+    __slots__ = ("name", "call", "crash_point", "trigger", "expire_time", "fired_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CRASH_POINT_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    FIRED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    call: CallFault
+    crash_point: CrashPointFault
+    trigger: FaultTrigger
+    expire_time: _timestamp_pb2.Timestamp
+    fired_count: int
+    def __init__(self, name: _Optional[str] = ..., call: _Optional[_Union[CallFault, _Mapping]] = ..., crash_point: _Optional[_Union[CrashPointFault, _Mapping]] = ..., trigger: _Optional[_Union[FaultTrigger, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fired_count: _Optional[int] = ...) -> None: ...
+
+class SetFaultRequest(_message.Message):
+    __slots__ = ("request_id", "fault")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FAULT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    fault: Fault
+    def __init__(self, request_id: _Optional[str] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ...) -> None: ...
+
+class SetFaultResponse(_message.Message):
+    __slots__ = ("fault",)
+    FAULT_FIELD_NUMBER: _ClassVar[int]
+    fault: Fault
+    def __init__(self, fault: _Optional[_Union[Fault, _Mapping]] = ...) -> None: ...
+
+class ListFaultsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListFaultsResponse(_message.Message):
+    __slots__ = ("faults", "crash_points")
+    FAULTS_FIELD_NUMBER: _ClassVar[int]
+    CRASH_POINTS_FIELD_NUMBER: _ClassVar[int]
+    faults: _containers.RepeatedCompositeFieldContainer[Fault]
+    crash_points: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, faults: _Optional[_Iterable[_Union[Fault, _Mapping]]] = ..., crash_points: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ClearFaultsRequest(_message.Message):
+    __slots__ = ("request_id", "name")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    name: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ClearFaultsResponse(_message.Message):
+    __slots__ = ("cleared_count",)
+    CLEARED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    cleared_count: int
+    def __init__(self, cleared_count: _Optional[int] = ...) -> None: ...
 
 class GetClockRequest(_message.Message):
     __slots__ = ()

@@ -60,6 +60,21 @@ class ControlServiceStub:
                 request_serializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.SerializeToString,
                 response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.FromString,
                 _registered_method=True)
+        self.SetFault = channel.unary_unary(
+                '/oes.control.v1.ControlService/SetFault',
+                request_serializer=oes_dot_control_dot_v1_dot_control__pb2.SetFaultRequest.SerializeToString,
+                response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.SetFaultResponse.FromString,
+                _registered_method=True)
+        self.ListFaults = channel.unary_unary(
+                '/oes.control.v1.ControlService/ListFaults',
+                request_serializer=oes_dot_control_dot_v1_dot_control__pb2.ListFaultsRequest.SerializeToString,
+                response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ListFaultsResponse.FromString,
+                _registered_method=True)
+        self.ClearFaults = channel.unary_unary(
+                '/oes.control.v1.ControlService/ClearFaults',
+                request_serializer=oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsRequest.SerializeToString,
+                response_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -105,6 +120,27 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetFault(self, request, context):
+        """Arms a fault: a call fault on matching methods, or a crash point where the process exits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFaults(self, request, context):
+        """Lists the armed faults and the crash points this service has.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearFaults(self, request, context):
+        """Disarms every fault (or one, by name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +168,21 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.StreamJournal,
                     request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.FromString,
                     response_serializer=oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.SerializeToString,
+            ),
+            'SetFault': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFault,
+                    request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.SetFaultRequest.FromString,
+                    response_serializer=oes_dot_control_dot_v1_dot_control__pb2.SetFaultResponse.SerializeToString,
+            ),
+            'ListFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFaults,
+                    request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ListFaultsRequest.FromString,
+                    response_serializer=oes_dot_control_dot_v1_dot_control__pb2.ListFaultsResponse.SerializeToString,
+            ),
+            'ClearFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearFaults,
+                    request_deserializer=oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsRequest.FromString,
+                    response_serializer=oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +321,87 @@ class ControlService:
             '/oes.control.v1.ControlService/StreamJournal',
             oes_dot_control_dot_v1_dot_control__pb2.StreamJournalRequest.SerializeToString,
             oes_dot_control_dot_v1_dot_control__pb2.StreamJournalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.control.v1.ControlService/SetFault',
+            oes_dot_control_dot_v1_dot_control__pb2.SetFaultRequest.SerializeToString,
+            oes_dot_control_dot_v1_dot_control__pb2.SetFaultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.control.v1.ControlService/ListFaults',
+            oes_dot_control_dot_v1_dot_control__pb2.ListFaultsRequest.SerializeToString,
+            oes_dot_control_dot_v1_dot_control__pb2.ListFaultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.control.v1.ControlService/ClearFaults',
+            oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsRequest.SerializeToString,
+            oes_dot_control_dot_v1_dot_control__pb2.ClearFaultsResponse.FromString,
             options,
             channel_credentials,
             insecure,
