@@ -34,6 +34,7 @@ from settlement_bridge.entrypoints.servicers import BridgeAdminServicer, Settlem
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.events import EventFeed
 from settlement_bridge.service_layer.locks import StripedLocks
 from settlement_bridge.service_layer.ports import ExchangePort
 from settlement_bridge.service_layer.settlement import SettlementCycles
@@ -160,16 +161,24 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
     faults = FaultRegistry(clock, config.seed, crash)
     faults.add_crash_points(CRASH_POINTS)
     connections = ConnectionService(unit_of_work, venues, clock)
-    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks, faults)
-    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks, faults)
+    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks, faults, config.assets)
+    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks, faults, config.assets)
     settlements = SettlementCycles(
         unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000, faults
     )
     network = SettlementNetworkServicer(
-        connections, allocations, deallocations, settlements, request_log, config.assets
+        connections,
+        allocations,
+        deallocations,
+        settlements,
+        request_log,
+        config.assets,
+        EventFeed(unit_of_work),
     )
     admin = BridgeAdminServicer(settlements, request_log, config.assets)
-    control = ControlServicer(clock, request_log, database.delete_everything, faults=faults)
+    control = ControlServicer(
+        clock, request_log, database.delete_everything, journal=unit_of_work, faults=faults
+    )
 
     def on_start() -> None:
         # Unfinished workflows resume before the first scheduled cycle; a venue that is still

@@ -6,7 +6,7 @@ import enum
 import json
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -15,10 +15,13 @@ import sqlite_utils
 
 from oes.common.v1 import statement_pb2
 from service_kit.clock import Clock
+from service_kit.commit_signal import CommitSignal
 from service_kit.database import Database
 from service_kit.idempotency import MIGRATION as REQUEST_LOG_MIGRATION
 from service_kit.idempotency import RequestLog
+from service_kit.journal import JournalRecord
 from service_kit.statement_messages import content_from_message
+from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import (
     IssuedStatement,
@@ -107,7 +110,25 @@ EXECUTE_ATTEMPTS_SCHEMA = """
 ALTER TABLE settlement_cycles ADD COLUMN execute_attempts INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA, EXECUTE_ATTEMPTS_SCHEMA]
+# Issue 5: the event journal (the client feed and the control service's journal), and the
+# connection's state after an exchange default.
+EVENTS_SCHEMA = """
+CREATE TABLE events (
+    sequence INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    client TEXT NOT NULL,
+    attributes TEXT NOT NULL
+);
+CREATE INDEX events_client ON events (client, sequence);
+CREATE TRIGGER events_are_append_only BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'the event journal is append-only');
+END;
+"""
+
+MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA, EXECUTE_ATTEMPTS_SCHEMA, EVENTS_SCHEMA]
 
 # Every table of numbered workflow records, and its columns: all of them, then those a save updates.
 _TRANSFER_TABLES = ("allocations", "deallocations")
@@ -371,6 +392,28 @@ class SqliteExchangeKeyRepository:
         )
 
 
+class SqliteEventLog:
+    """The bridge's event journal in SQLite: appended inside the transaction of the change it reports."""
+
+    def __init__(self, database: sqlite_utils.Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self.appended = False
+
+    def append(self, kind: str, subject: str, client: str, attributes: Mapping[str, str]) -> None:
+        self._database.execute(
+            "INSERT INTO events (time_ms, kind, subject, client, attributes) VALUES (?, ?, ?, ?, ?)",
+            (
+                self._clock.now_ms(),
+                kind,
+                subject,
+                client,
+                json.dumps(dict(sorted(attributes.items())), separators=(",", ":")),
+            ),
+        )
+        self.appended = True
+
+
 class SqliteTransaction:
     """The repositories over one open SQLite transaction."""
 
@@ -385,6 +428,7 @@ class SqliteTransaction:
         )
         self.settlements = SqliteSettlementRepository(database)
         self.exchange_keys = SqliteExchangeKeyRepository(database)
+        self.events = SqliteEventLog(database, clock)
 
     def record_request(self, receipt: RequestReceipt) -> None:
         try:
@@ -396,17 +440,51 @@ class SqliteTransaction:
 
 
 class SqliteUnitOfWork:
-    """Transactions on the bridge's database."""
+    """Transactions on the bridge's database, and the reads of its event journal."""
 
     def __init__(self, database: Database, request_log: RequestLog, clock: Clock) -> None:
         self._database = database
         self._request_log = request_log
         self._clock = clock
+        self._commit_signal = CommitSignal()
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteTransaction]:
         with self._database.transaction() as database:
-            yield SqliteTransaction(database, self._request_log, self._clock)
+            transaction = SqliteTransaction(database, self._request_log, self._clock)
+            yield transaction
+        if transaction.events.appended:
+            self._commit_signal.notify_committed()
+
+    @property
+    def commit_signal(self) -> CommitSignal:
+        """Wakes event streams after a commit appended events."""
+        return self._commit_signal
+
+    def read_events(self, after_sequence: int, limit: int, client: str | None = None) -> list[BridgeEvent]:
+        """Up to `limit` events after `after_sequence`; only those of `client` when given."""
+        query = "SELECT sequence, time_ms, kind, subject, client, attributes FROM events WHERE sequence > ?"
+        parameters: tuple[object, ...] = (after_sequence,)
+        if client is not None:
+            query += " AND client = ?"
+            parameters += (client,)
+        rows = self._database.connection().execute(f"{query} ORDER BY sequence LIMIT ?", (*parameters, limit))
+        return [
+            BridgeEvent(sequence, time_ms, kind, subject, event_client, json.loads(attributes))
+            for sequence, time_ms, kind, subject, event_client, attributes in rows.fetchall()
+        ]
+
+    def read_journal(self, after_sequence: int, limit: int) -> list[JournalRecord]:
+        """The event journal as the control service reads it."""
+        return [
+            JournalRecord(event.sequence, event.time_ms, event.kind, event.subject, event.journal_attributes)
+            for event in self.read_events(after_sequence, limit)
+        ]
+
+    def last_journal_sequence(self) -> int:
+        """The newest event's sequence number, 0 when there is none."""
+        row = self._database.connection().execute("SELECT COALESCE(MAX(sequence), 0) FROM events").fetchone()
+        return int(row[0])
 
 
 def issued_statement(encoded: bytes) -> IssuedStatement:

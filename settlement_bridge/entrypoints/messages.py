@@ -8,6 +8,7 @@ from oes.bridge.v1 import bridge_pb2
 from oes.common.v1 import statement_pb2
 from service_kit.money import AssetScales
 from service_kit.timestamps import to_timestamp
+from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.settlement import SettlementCycle, SettlementState, SettlementStep
 from settlement_bridge.domain.transfers import Connection, Transfer, TransferState
 
@@ -106,3 +107,15 @@ def _owned_by(connection: str, client_name: str) -> bool:
 
 def _format(assets: AssetScales, asset: str, units: int) -> str:
     return assets.format(asset, units) if asset in assets.scales else str(units)
+
+
+def event_message(event: BridgeEvent) -> bridge_pb2.Event:
+    """One event of the feed."""
+    return bridge_pb2.Event(
+        sequence=event.sequence,
+        event_time=to_timestamp(event.time_ms),
+        kind=event.kind,
+        subject=event.subject,
+        client=event.client,
+        attributes=dict(event.attributes),
+    )

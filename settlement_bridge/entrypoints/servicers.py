@@ -8,7 +8,7 @@ it is still pending).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import grpc
@@ -19,6 +19,8 @@ from service_kit.auth import PrincipalKind, current_principal, require_owner
 from service_kit.errors import invalid_argument
 from service_kit.idempotency import HasRequestId, RequestLog, validate_request_id
 from service_kit.money import AssetScales
+from service_kit.paging import parse_after_sequence
+from service_kit.streams import StreamSlots
 from settlement_bridge.domain.names import (
     ConnectionName,
     parse_allocation_name,
@@ -30,10 +32,16 @@ from settlement_bridge.domain.names import (
 )
 from settlement_bridge.domain.settlement import SettlementCycle
 from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
-from settlement_bridge.entrypoints.messages import connection_message, settlement_message, transfer_message
+from settlement_bridge.entrypoints.messages import (
+    connection_message,
+    event_message,
+    settlement_message,
+    transfer_message,
+)
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.events import EventFeed
 from settlement_bridge.service_layer.settlement import SettlementCycles
 from settlement_bridge.service_layer.unit_of_work import (
     RequestAlreadyRecordedError,
@@ -44,6 +52,8 @@ from settlement_bridge.service_layer.workflows import TransferWorkflow
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+# Each open stream holds one of the server's workers, so a few stay free for the workflows.
+EVENT_STREAMS_MAX = 4
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -86,13 +96,25 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
         settlements: SettlementCycles,
         request_log: RequestLog,
         assets: AssetScales,
+        events: EventFeed,
     ) -> None:
+        self._events = events
+        self._event_streams = StreamSlots(EVENT_STREAMS_MAX, "EVENT_STREAMS_EXHAUSTED")
         self._connections = connections
         self._allocations = allocations
         self._deallocations = deallocations
         self._settlements = settlements
         self._request_log = request_log
         self._assets = assets
+
+    def StreamEvents(
+        self, request: bridge_pb2.StreamEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[bridge_pb2.StreamEventsResponse]:
+        after_sequence = parse_after_sequence(request.after_sequence)
+        client = _client_filter()
+        with self._event_streams.slot():
+            for event in self._events.follow(after_sequence, client, context.is_active):
+                yield bridge_pb2.StreamEventsResponse(event=event_message(event))
 
     def CreateConnection(
         self, request: bridge_pb2.CreateConnectionRequest, context: grpc.ServicerContext

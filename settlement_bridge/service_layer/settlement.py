@@ -18,6 +18,7 @@ from service_kit.clock import Clock
 from service_kit.errors import ErrorCode, ServiceError, not_found
 from service_kit.money import AssetScales
 from service_kit.signing import verify
+from settlement_bridge.domain.events import EventKind
 from settlement_bridge.domain.names import ConnectionName, parse_connection_name
 from settlement_bridge.domain.settlement import (
     ReconciliationBreak,
@@ -34,7 +35,7 @@ from settlement_bridge.service_layer.ports import (
     VenueUnavailableError,
     unavailable_error,
 )
-from settlement_bridge.service_layer.unit_of_work import RequestReceipt, UnitOfWork
+from settlement_bridge.service_layer.unit_of_work import RequestReceipt, Transaction, UnitOfWork
 from settlement_bridge.service_layer.venues import Venues
 from settlement_bridge.service_layer.workflows import refusal_blocks
 
@@ -90,6 +91,7 @@ class SettlementCycles:
                     create_time_ms=self._clock.now_ms(),
                 )
                 transaction.settlements.add(cycle)
+                self._append_event(transaction, cycle)
                 if receipt is not None:
                     transaction.record_request(receipt(cycle))
             self._crash_points.reach("settlement.ACCEPT.after_commit")
@@ -186,6 +188,10 @@ class SettlementCycles:
                 return cycle
             with self._unit_of_work.transaction() as transaction:
                 transaction.settlements.save(cycle)
+                if step is SettlementStep.RECONCILE:
+                    self._append_breaks(transaction, cycle.breaks)
+                if cycle.state is not SettlementState.RUNNING:
+                    self._append_event(transaction, cycle)
             self._crash_points.reach(f"{point}.after_commit")
             log.info(
                 "settlement_step",
@@ -197,6 +203,39 @@ class SettlementCycles:
             )
         assert cycle.state is not SettlementState.RUNNING, f"{cycle.name} took too many steps"
         return cycle
+
+    @staticmethod
+    def _append_event(transaction: Transaction, cycle: SettlementCycle) -> None:
+        """Reports a cycle started or ended to the event feed (network-wide)."""
+        statement = cycle.statement
+        transaction.events.append(
+            EventKind.SETTLEMENT,
+            cycle.name,
+            "",
+            {
+                "exchange": cycle.exchange_name,
+                "state": cycle.state.value,
+                "step": cycle.step.value,
+                "reason": cycle.reason,
+                "statement": "" if statement is None else statement.name,
+                "entries": "0" if statement is None else str(len(statement.content.entries)),
+            },
+        )
+
+    def _append_breaks(self, transaction: Transaction, breaks: tuple[ReconciliationBreak, ...]) -> None:
+        """Reports each reconciliation break to the client whose connection it is."""
+        for found in breaks:
+            connection = parse_connection_name(found.connection, "connection")
+            transaction.events.append(
+                EventKind.RECONCILIATION_BREAK,
+                found.connection,
+                connection.client_name,
+                {
+                    "asset": found.asset,
+                    "allocated": self._assets.format(found.asset, found.allocated_units),
+                    "mirror": self._assets.format(found.asset, found.mirror_units),
+                },
+            )
 
     def _take_step(self, cycle: SettlementCycle) -> bool:
         """Takes the cycle's next step; False when it must wait (for the exchange's top-up)."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
+from service_kit.commit_signal import CommitSignal
 from service_kit.idempotency import HasRequestId
+from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import SettlementCycle
 from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation, Transfer
@@ -118,6 +121,14 @@ class ExchangeKeyRepository(Protocol):
         ...
 
 
+class EventLog(Protocol):
+    """The event journal inside a transaction: an event commits with the change it reports."""
+
+    def append(self, kind: str, subject: str, client: str, attributes: Mapping[str, str]) -> None:
+        """Appends one event (see settlement_bridge.domain.events.EventKind)."""
+        ...
+
+
 class Transaction(Protocol):
     """The repositories inside one transaction."""
 
@@ -146,6 +157,11 @@ class Transaction(Protocol):
         """Exchange statement keys."""
         ...
 
+    @property
+    def events(self) -> EventLog:
+        """The event journal."""
+        ...
+
     def record_request(self, receipt: RequestReceipt) -> None:
         """Stores the response of a client request; raises RequestAlreadyRecordedError on a duplicate."""
         ...
@@ -156,4 +172,16 @@ class UnitOfWork(Protocol):
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Begins a transaction; it commits when the block ends and rolls back on an exception."""
+        ...
+
+    # The event journal is read outside transactions: streams read a page, then wait for the
+    # commit signal.
+
+    @property
+    def commit_signal(self) -> CommitSignal:
+        """Wakes event streams after a commit appended events."""
+        ...
+
+    def read_events(self, after_sequence: int, limit: int, client: str | None = None) -> list[BridgeEvent]:
+        """Up to `limit` events after `after_sequence`, only `client`'s when given."""
         ...

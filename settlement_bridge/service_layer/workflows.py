@@ -12,6 +12,7 @@ import structlog
 
 from service_kit.clock import Clock
 from service_kit.errors import ErrorCode, ServiceError, not_found
+from service_kit.money import AssetScales
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.transfers import Transfer, TransferState
 from settlement_bridge.service_layer.connections import connection_not_found
@@ -96,7 +97,9 @@ class TransferWorkflow(ABC, Generic[TransferT]):
         clock: Clock,
         locks: StripedLocks,
         crash_points: CrashPoints,
+        assets: AssetScales,
     ) -> None:
+        self._assets = assets
         self._unit_of_work = unit_of_work
         self._venues = venues
         self._clock = clock
@@ -124,6 +127,7 @@ class TransferWorkflow(ABC, Generic[TransferT]):
                 create_time_ms=self._clock.now_ms(),
             )
             repository.add(transfer)
+            self._append_event(transaction, transfer)
             if receipt is not None:
                 transaction.record_request(receipt(transfer))
         self._crash_points.reach(f"{self._noun}.ACCEPT.after_commit")
@@ -172,6 +176,8 @@ class TransferWorkflow(ABC, Generic[TransferT]):
                 )
                 with self._unit_of_work.transaction() as transaction:
                     self._repository(transaction).save(transfer)
+                    if transfer.state is not TransferState.PENDING:
+                        self._append_event(transaction, transfer)
                 self._crash_points.reach(f"{point}.after_commit")
             assert transfer.state is not TransferState.PENDING, f"{transfer.name} took too many steps"
             return transfer
@@ -193,6 +199,21 @@ class TransferWorkflow(ABC, Generic[TransferT]):
                 continue
             ended_count += ended.state is not TransferState.PENDING
         return ended_count
+
+    def _append_event(self, transaction: Transaction, transfer: TransferT) -> None:
+        """Reports a transfer accepted or ended to the event feed, in the transaction that records it."""
+        transaction.events.append(
+            self._noun.upper(),
+            transfer.name,
+            transfer.connection.client_name,
+            {
+                "connection": transfer.connection.name,
+                "asset": transfer.asset,
+                "amount": self._assets.format(transfer.asset, transfer.amount_units),
+                "state": transfer.state.value,
+                "reason": transfer.reason,
+            },
+        )
 
     @abstractmethod
     def _repository(self, transaction: Transaction) -> TransferRepository[TransferT]:

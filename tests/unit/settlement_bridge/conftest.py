@@ -62,8 +62,8 @@ class Bridge:
             database,
             request_log,
             ConnectionService(unit_of_work, venues, clock),
-            AllocationWorkflow(unit_of_work, venues, clock, locks, faults),
-            DeallocationWorkflow(unit_of_work, venues, clock, locks, faults),
+            AllocationWorkflow(unit_of_work, venues, clock, locks, faults, ASSETS),
+            DeallocationWorkflow(unit_of_work, venues, clock, locks, faults, ASSETS),
             SettlementCycles(unit_of_work, venues, clock, ASSETS, INTERVAL_MS, faults),
         )
 

@@ -70,6 +70,41 @@ class SettlementNetworkServiceStub:
                 request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListSettlementsRequest.SerializeToString,
                 response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListSettlementsResponse.FromString,
                 _registered_method=True)
+        self.ListConnections = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/ListConnections',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsResponse.FromString,
+                _registered_method=True)
+        self.ListAllocations = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/ListAllocations',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsResponse.FromString,
+                _registered_method=True)
+        self.ListDeallocations = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/ListDeallocations',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsResponse.FromString,
+                _registered_method=True)
+        self.CreateDispute = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/CreateDispute',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeResponse.FromString,
+                _registered_method=True)
+        self.RetractDispute = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/RetractDispute',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeResponse.FromString,
+                _registered_method=True)
+        self.ListDisputes = channel.unary_unary(
+                '/oes.bridge.v1.SettlementNetworkService/ListDisputes',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesResponse.FromString,
+                _registered_method=True)
+        self.StreamEvents = channel.unary_stream(
+                '/oes.bridge.v1.SettlementNetworkService/StreamEvents',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementNetworkServiceServicer:
@@ -128,6 +163,59 @@ class SettlementNetworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListConnections(self, request, context):
+        """Lists the caller's connections (every connection for the admin), with their state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAllocations(self, request, context):
+        """Lists the allocations of one connection, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeallocations(self, request, context):
+        """Lists the deallocations of one connection, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDispute(self, request, context):
+        """Disputes one entry of a settlement statement of the caller's connection while the
+        statement's dispute window is open: the entry is held at the custodian and settles only
+        once an administrator resolves the dispute (as an adjustment in the next cycle).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetractDispute(self, request, context):
+        """Takes back an open dispute: the held entry settles in the next cycle as stated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDisputes(self, request, context):
+        """Lists the disputes of the caller (every dispute for the admin), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamEvents(self, request, context):
+        """Streams the network's events (allocations, deallocations, settlements, disputes, margin
+        calls, reconciliation breaks, defaults) after a sequence number, then every new one as it
+        is committed. A client sees the events of its own connections; the admin sees all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementNetworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +253,41 @@ def add_SettlementNetworkServiceServicer_to_server(servicer, server):
                     servicer.ListSettlements,
                     request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListSettlementsRequest.FromString,
                     response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListSettlementsResponse.SerializeToString,
+            ),
+            'ListConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConnections,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'ListAllocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAllocations,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsResponse.SerializeToString,
+            ),
+            'ListDeallocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeallocations,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsResponse.SerializeToString,
+            ),
+            'CreateDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDispute,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeResponse.SerializeToString,
+            ),
+            'RetractDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetractDispute,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeResponse.SerializeToString,
+            ),
+            'ListDisputes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDisputes,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesResponse.SerializeToString,
+            ),
+            'StreamEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamEvents,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -367,6 +490,195 @@ class SettlementNetworkService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ListConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/ListConnections',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAllocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/ListAllocations',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListAllocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeallocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/ListDeallocations',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDeallocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/CreateDispute',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.CreateDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetractDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/RetractDispute',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.RetractDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDisputes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/ListDisputes',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ListDisputesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/oes.bridge.v1.SettlementNetworkService/StreamEvents',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.StreamEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class BridgeAdminServiceStub:
     """Operation of the network. Admin only.
@@ -382,6 +694,21 @@ class BridgeAdminServiceStub:
                 '/oes.bridge.v1.BridgeAdminService/RunSettlementCycle',
                 request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleRequest.SerializeToString,
                 response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleResponse.FromString,
+                _registered_method=True)
+        self.ResolveDispute = channel.unary_unary(
+                '/oes.bridge.v1.BridgeAdminService/ResolveDispute',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeResponse.FromString,
+                _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/oes.bridge.v1.BridgeAdminService/Reconcile',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileResponse.FromString,
+                _registered_method=True)
+        self.GetVenueHealth = channel.unary_unary(
+                '/oes.bridge.v1.BridgeAdminService/GetVenueHealth',
+                request_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthRequest.SerializeToString,
+                response_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthResponse.FromString,
                 _registered_method=True)
 
 
@@ -400,6 +727,30 @@ class BridgeAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveDispute(self, request, context):
+        """Decides an open dispute: approve it with the amount the entry should settle at, or reject
+        it (the entry settles as stated). The custodian settles the decision in the next cycle.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reconcile(self, request, context):
+        """Compares custodian allocations with exchange mirrors for one exchange now; every break is
+        also an event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVenueHealth(self, request, context):
+        """Reports how the bridge sees each venue: circuit state, consecutive failures, the exchange's
+        state and whether it was declared in default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BridgeAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -407,6 +758,21 @@ def add_BridgeAdminServiceServicer_to_server(servicer, server):
                     servicer.RunSettlementCycle,
                     request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleRequest.FromString,
                     response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleResponse.SerializeToString,
+            ),
+            'ResolveDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveDispute,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeResponse.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileResponse.SerializeToString,
+            ),
+            'GetVenueHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVenueHealth,
+                    request_deserializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthRequest.FromString,
+                    response_serializer=oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -437,6 +803,87 @@ class BridgeAdminService:
             '/oes.bridge.v1.BridgeAdminService/RunSettlementCycle',
             oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleRequest.SerializeToString,
             oes_dot_bridge_dot_v1_dot_bridge__pb2.RunSettlementCycleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.BridgeAdminService/ResolveDispute',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ResolveDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.BridgeAdminService/Reconcile',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.ReconcileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVenueHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.bridge.v1.BridgeAdminService/GetVenueHealth',
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthRequest.SerializeToString,
+            oes_dot_bridge_dot_v1_dot_bridge__pb2.GetVenueHealthResponse.FromString,
             options,
             channel_credentials,
             insecure,
