@@ -104,6 +104,9 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         if stored is not None:
             return stored
         self._reset()
+        if self._faults is not None:
+            # Empty means empty: a reset service has no faults armed either.
+            self._faults.clear()
         response = control_pb2.ResetResponse(reset_time=to_timestamp(self._clock.now_ms()))
         return self._request_log.run(
             "Reset", request, control_pb2.ResetResponse, lambda _: response, self._clock.now_ms
@@ -176,6 +179,10 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         self, request: control_pb2.ClearFaultsRequest, context: grpc.ServicerContext
     ) -> control_pb2.ClearFaultsResponse:
         registry = self._fault_registry()
+        if request.name and not _FAULT_NAME_PATTERN.fullmatch(request.name):
+            raise invalid_argument(
+                "FAULT_NAME_INVALID", "name", "a fault name like 'faults/3', or empty for all"
+            )
         stored = self._request_log.lookup("ClearFaults", request, control_pb2.ClearFaultsResponse)
         if stored is not None:
             return stored
@@ -224,18 +231,12 @@ _CALL_FAULT_ACTIONS = {
     control_pb2.CALL_FAULT_ACTION_DUPLICATE_DELIVERY: CallFaultAction.DUPLICATE_DELIVERY,
 }
 _CALL_FAULT_ACTIONS_TO_PROTO = {action: proto for proto, action in _CALL_FAULT_ACTIONS.items()}
+# Every non-OK gRPC code may be injected, by its number.
 _INJECTABLE_CODES = {
-    grpc.StatusCode.INVALID_ARGUMENT.value[0]: ErrorCode.INVALID_ARGUMENT,
-    grpc.StatusCode.NOT_FOUND.value[0]: ErrorCode.NOT_FOUND,
-    grpc.StatusCode.ALREADY_EXISTS.value[0]: ErrorCode.ALREADY_EXISTS,
-    grpc.StatusCode.PERMISSION_DENIED.value[0]: ErrorCode.PERMISSION_DENIED,
-    grpc.StatusCode.FAILED_PRECONDITION.value[0]: ErrorCode.FAILED_PRECONDITION,
-    grpc.StatusCode.OUT_OF_RANGE.value[0]: ErrorCode.OUT_OF_RANGE,
-    grpc.StatusCode.INTERNAL.value[0]: ErrorCode.INTERNAL,
-    grpc.StatusCode.UNAVAILABLE.value[0]: ErrorCode.UNAVAILABLE,
-    grpc.StatusCode.UNAUTHENTICATED.value[0]: ErrorCode.UNAUTHENTICATED,
+    status.value[0]: ErrorCode(status.name) for status in grpc.StatusCode if status is not grpc.StatusCode.OK
 }
 _CODE_NUMBERS = {code: number for number, code in _INJECTABLE_CODES.items()}
+_FAULT_NAME_PATTERN = re.compile(r"faults/[1-9][0-9]{0,17}")
 _METHOD_PATTERN = re.compile(r"/[A-Za-z0-9_.]+/([A-Za-z0-9_]+)?")
 _REASON_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _PROBABILITY_PATTERN = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")

@@ -19,6 +19,14 @@ class ErrorCode(enum.Enum):
     UNAVAILABLE = "UNAVAILABLE"
     OUT_OF_RANGE = "OUT_OF_RANGE"
     INTERNAL = "INTERNAL"
+    # The codes below are only ever injected by call faults; the services answer with the above.
+    CANCELLED = "CANCELLED"
+    UNKNOWN = "UNKNOWN"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+    ABORTED = "ABORTED"
+    UNIMPLEMENTED = "UNIMPLEMENTED"
+    DATA_LOSS = "DATA_LOSS"
 
 
 @dataclass(frozen=True)

@@ -206,9 +206,9 @@ class FaultRegistry:
         if not self._faults:
             return
         with self._lock:
-            fired = any(
-                fault.crash_point == point and fault.fires(self.clock.now_ms()) for fault in self._faults
-            )
+            now_ms = self.clock.now_ms()
+            # Every fault armed here counts this pass, whether or not an earlier one fires.
+            fired = [fault for fault in self._faults if fault.crash_point == point and fault.fires(now_ms)]
         if fired:
             self.crash(point)
 
@@ -218,10 +218,16 @@ class FaultRegistry:
             return None
         with self._lock:
             now_ms = self.clock.now_ms()
-            for fault in self._faults:
-                if fault.call is not None and fault.call.matches(method) and fault.fires(now_ms):
-                    log.info(
-                        "call_fault_fired", fault=fault.name, method=method, action=fault.call.action.value
-                    )
-                    return fault.call
-        return None
+            # Every matching fault counts this call (its every_nth and first_calls count all of
+            # them), and the first one that fires decides what happens to it.
+            fired = [
+                fault
+                for fault in self._faults
+                if fault.call is not None and fault.call.matches(method) and fault.fires(now_ms)
+            ]
+        if not fired:
+            return None
+        first = fired[0].call
+        assert first is not None
+        log.info("call_fault_fired", fault=fired[0].name, method=method, action=first.action.value)
+        return first

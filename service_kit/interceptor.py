@@ -102,6 +102,9 @@ class RequestInterceptor(grpc.ServerInterceptor):
         context: grpc.ServicerContext,
     ) -> Iterator[Any]:
         with self._call(method, metadata, "", context) as outcome:
+            fault = None if self._faults is None else self._faults.call_fault(method)
+            if fault is not None:
+                _start_faulted_stream(fault)
             for message in behavior(request, context):
                 outcome.message_count += 1
                 yield message
@@ -146,6 +149,22 @@ class RequestInterceptor(grpc.ServerInterceptor):
                 message_count=outcome.message_count,
                 duration_ms=round((time.perf_counter_ns() - started_ns) / 1e6, 3),
             )
+
+
+def _start_faulted_stream(fault: CallFault) -> None:
+    """Applies a call fault to a server stream before its first message: a delay or an error.
+
+    A stream has no single reply to drop or deliver twice: both fail the stream as a lost
+    connection would (UNAVAILABLE), and the client resumes it from its last sequence number.
+    """
+    if fault.action is CallFaultAction.ADD_LATENCY:
+        time.sleep(fault.latency_ms / 1000)
+        return
+    if fault.action is CallFaultAction.RETURN_ERROR:
+        raise ServiceError(fault.error_code, fault.reason, f"injected fault on this method ({fault.reason})")
+    raise ServiceError(
+        ErrorCode.UNAVAILABLE, "STREAM_DROPPED", "the stream was cut (injected fault); resume it"
+    )
 
 
 def _serve_faulted(

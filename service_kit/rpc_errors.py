@@ -21,6 +21,13 @@ _RPC_CODES: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
     ErrorCode.UNAVAILABLE: code_pb2.UNAVAILABLE,
     ErrorCode.INTERNAL: code_pb2.INTERNAL,
+    ErrorCode.CANCELLED: code_pb2.CANCELLED,
+    ErrorCode.UNKNOWN: code_pb2.UNKNOWN,
+    ErrorCode.DEADLINE_EXCEEDED: code_pb2.DEADLINE_EXCEEDED,
+    ErrorCode.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+    ErrorCode.ABORTED: code_pb2.ABORTED,
+    ErrorCode.UNIMPLEMENTED: code_pb2.UNIMPLEMENTED,
+    ErrorCode.DATA_LOSS: code_pb2.DATA_LOSS,
 }
 
 

@@ -21,7 +21,7 @@ from service_kit.server import ServiceRegistration
 from settlement_bridge.adapters.custodian_client import GrpcCustodian
 from settlement_bridge.adapters.exchange_client import GrpcExchange
 from settlement_bridge.adapters.sqlite import SqliteUnitOfWork, open_database
-from settlement_bridge.adapters.venue_calls import RetryPolicy, VenueCaller
+from settlement_bridge.adapters.venue_calls import CircuitPolicy, RetryPolicy, VenueCaller, venue_random
 from settlement_bridge.domain.settlement import SettlementStep
 from settlement_bridge.domain.transfers import AllocationStep, DeallocationStep
 from settlement_bridge.entrypoints.policy import (
@@ -31,9 +31,16 @@ from settlement_bridge.entrypoints.policy import (
     POLICY,
 )
 from settlement_bridge.entrypoints.servicers import BridgeAdminServicer, SettlementNetworkServicer
+from settlement_bridge.entrypoints.venue_health import VenueHealthReport
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.defaults import (
+    DEFAULT_CRASH_POINTS,
+    DEFAULT_GRACE_S_DEFAULT,
+    VENUE_CHECK_INTERVAL_S_DEFAULT,
+    DefaultMonitor,
+)
 from settlement_bridge.service_layer.events import EventFeed
 from settlement_bridge.service_layer.locks import StripedLocks
 from settlement_bridge.service_layer.ports import ExchangePort
@@ -46,6 +53,7 @@ CRASH_POINTS = (
     crash_point_names("allocation", AllocationStep)
     + crash_point_names("deallocation", DeallocationStep)
     + crash_point_names("settlement", SettlementStep)
+    + DEFAULT_CRASH_POINTS
 )
 
 log = structlog.get_logger(__name__)
@@ -68,10 +76,16 @@ class BridgeConfig(ServiceConfig):
     )
     settlement_interval_s: int = SETTLEMENT_INTERVAL_S_DEFAULT
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    circuit_policy: CircuitPolicy = field(default_factory=CircuitPolicy)
+    # An exchange unreachable for longer than this (sandbox seconds) is declared in default.
+    default_grace_s: int = DEFAULT_GRACE_S_DEFAULT
+    # Sandbox seconds between two checks of each exchange's venue state and reachability.
+    venue_check_interval_s: int = VENUE_CHECK_INTERVAL_S_DEFAULT
 
     def __post_init__(self) -> None:
         assert self.exchange_addresses, "the bridge serves at least one exchange"
         assert self.settlement_interval_s > 0
+        assert self.default_grace_s > 0 and self.venue_check_interval_s > 0
 
 
 def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +106,18 @@ def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
         default=SETTLEMENT_INTERVAL_S_DEFAULT,
         help="sandbox seconds between two scheduled settlement cycles of each exchange",
     )
+    parser.add_argument(
+        "--default-grace-s",
+        type=int,
+        default=DEFAULT_GRACE_S_DEFAULT,
+        help="sandbox seconds an exchange may stay unreachable before the bridge declares it in default",
+    )
+    parser.add_argument(
+        "--venue-check-interval-s",
+        type=int,
+        default=VENUE_CHECK_INTERVAL_S_DEFAULT,
+        help="sandbox seconds between two checks of each exchange's state",
+    )
 
 
 def parse_exchange_specs(specs: list[str] | None) -> dict[str, str]:
@@ -111,11 +137,15 @@ def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> Brid
     """Combines the shared settings with the bridge's own options."""
     if arguments.settlement_interval_s <= 0:
         raise ValueError("--settlement-interval-s must be positive")
+    if arguments.default_grace_s <= 0 or arguments.venue_check_interval_s <= 0:
+        raise ValueError("--default-grace-s and --venue-check-interval-s must be positive")
     return BridgeConfig(
         **{name: getattr(service, name) for name in ServiceConfig.__dataclass_fields__},
         custodian_address=arguments.custodian,
         exchange_addresses=parse_exchange_specs(arguments.exchange),
         settlement_interval_s=arguments.settlement_interval_s,
+        default_grace_s=arguments.default_grace_s,
+        venue_check_interval_s=arguments.venue_check_interval_s,
     )
 
 
@@ -144,16 +174,22 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
         channels.append(opened)
         return opened
 
-    custodian = GrpcCustodian(
-        channel(config.custodian_address), config.assets, VenueCaller("custodian", config.retry_policy)
-    )
-    exchanges: dict[str, ExchangePort] = {
-        exchange_id: GrpcExchange(
-            exchange_id,
-            channel(address),
-            config.assets,
-            VenueCaller(f"exchanges/{exchange_id}", config.retry_policy),
+    def caller(venue: str) -> VenueCaller:
+        return VenueCaller(
+            venue,
+            config.retry_policy,
+            clock=clock,
+            random_source=venue_random(config.seed, venue),
+            circuit_policy=config.circuit_policy,
         )
+
+    custodian_caller = caller("custodian")
+    custodian = GrpcCustodian(channel(config.custodian_address), config.assets, custodian_caller)
+    exchange_callers = {
+        exchange_id: caller(f"exchanges/{exchange_id}") for exchange_id in config.exchange_addresses
+    }
+    exchanges: dict[str, ExchangePort] = {
+        exchange_id: GrpcExchange(exchange_id, channel(address), config.assets, exchange_callers[exchange_id])
         for exchange_id, address in config.exchange_addresses.items()
     }
     venues = Venues(custodian, exchanges)
@@ -161,10 +197,14 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
     faults = FaultRegistry(clock, config.seed, crash)
     faults.add_crash_points(CRASH_POINTS)
     connections = ConnectionService(unit_of_work, venues, clock)
-    allocations = AllocationWorkflow(unit_of_work, venues, clock, locks, faults, config.assets)
-    deallocations = DeallocationWorkflow(unit_of_work, venues, clock, locks, faults, config.assets)
     settlements = SettlementCycles(
         unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000, faults
+    )
+    allocations = AllocationWorkflow(
+        unit_of_work, venues, clock, locks, faults, config.assets, settlements.freeze_window
+    )
+    deallocations = DeallocationWorkflow(
+        unit_of_work, venues, clock, locks, faults, config.assets, settlements.freeze_window
     )
     network = SettlementNetworkServicer(
         connections,
@@ -175,12 +215,25 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
         config.assets,
         EventFeed(unit_of_work),
     )
-    admin = BridgeAdminServicer(settlements, request_log, config.assets)
+    default_monitor = DefaultMonitor(
+        unit_of_work,
+        venues,
+        clock,
+        config.assets,
+        exchange_callers,
+        config.default_grace_s * 1000,
+        config.venue_check_interval_s * 1000,
+        faults,
+    )
+    venue_health = VenueHealthReport(custodian_caller, default_monitor, list(exchanges))
+    admin = BridgeAdminServicer(settlements, request_log, config.assets, venue_health=venue_health)
     control = ControlServicer(
         clock, request_log, database.delete_everything, journal=unit_of_work, faults=faults
     )
 
     def on_start() -> None:
+        # A default a crash interrupted is finished first: its exchange's workflows stop there.
+        default_monitor.start()
         # Unfinished workflows resume before the first scheduled cycle; a venue that is still
         # down leaves them pending for a client's retry, the next start or the next cycle.
         resumed = {

@@ -10,7 +10,12 @@ from service_kit.money import AssetScales
 from service_kit.statement import StatementEntryContent
 from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
 from settlement_bridge.domain.settlement import IssuedStatement
-from settlement_bridge.service_layer.ports import CustodyBalance, StatementExecution, VenueRefusedError
+from settlement_bridge.service_layer.ports import (
+    CustodyBalance,
+    DefaultRelease,
+    StatementExecution,
+    VenueRefusedError,
+)
 
 CUSTODIAN_VENUE = "custodian"
 
@@ -123,6 +128,44 @@ class GrpcCustodian:
             if units is not None:
                 balances.append(CustodyBalance(balance.account, balance.asset, units))
         return balances
+
+    def release_on_default(
+        self, request_id: str, exchange_name: str, apply_last_statement: bool
+    ) -> DefaultRelease:
+        response: custodian_pb2.ReleaseOnDefaultResponse = self._caller.call(
+            self._settlement.ReleaseOnDefault,
+            custodian_pb2.ReleaseOnDefaultRequest(
+                request_id=request_id, exchange=exchange_name, apply_last_statement=apply_last_statement
+            ),
+        )
+        recorded = response.exchange_default
+        returned: dict[tuple[str, str], int] = {}
+        for claim in recorded.claims:
+            if claim.kind != custodian_pb2.DEFAULT_CLAIM_KIND_RELEASED_ALLOCATION:
+                continue
+            units = reconcilable_units(self._assets, claim.asset, claim.amount, "amount")
+            if units is not None:
+                returned[(claim.party, claim.asset)] = returned.get((claim.party, claim.asset), 0) + units
+        settled: dict[tuple[str, str], int] = {}
+        if recorded.last_statement_applied:
+            # Which entries settled is recorded on the statement, not in the default's record.
+            statement: custodian_pb2.GetStatementResponse = self._caller.call(
+                self._settlement.GetStatement,
+                custodian_pb2.GetStatementRequest(name=recorded.last_statement),
+            )
+            for outcome in statement.statement.entry_outcomes:
+                if outcome.state != custodian_pb2.ENTRY_STATE_SETTLED:
+                    continue
+                units = reconcilable_units(self._assets, outcome.asset, outcome.amount, "amount")
+                if units is not None:
+                    settled[(outcome.connection, outcome.asset)] = units
+        return DefaultRelease(
+            last_statement=recorded.last_statement,
+            last_statement_applied=recorded.last_statement_applied,
+            last_statement_reason=recorded.last_statement_reason,
+            returned_units=returned,
+            statement_settled_units=settled,
+        )
 
 
 # Executed with only some entries settled (possibly none): the exchange re-bases only those.

@@ -120,7 +120,9 @@ class GrpcExchange:
         response: exchange_pb2.GetVenueResponse = self._caller.call(
             self._partner.GetVenue, exchange_pb2.GetVenueRequest()
         )
-        return VenueIdentity(response.exchange, bytes(response.statement_public_key))
+        return VenueIdentity(
+            response.exchange, bytes(response.statement_public_key), venue_state_name(response.state)
+        )
 
     def list_mirrors(self) -> list[MirrorBalance]:
         response: exchange_pb2.ListMirrorsResponse = self._caller.call(
@@ -130,5 +132,16 @@ class GrpcExchange:
         for mirror in response.mirrors:
             units = reconcilable_units(self._assets, mirror.asset, mirror.mirror, "mirror")
             if units is not None:
-                mirrors.append(MirrorBalance(mirror.connection, mirror.asset, units))
+                unsettled = mirror.unsettled or "0"
+                unsettled_units = reconcilable_units(self._assets, mirror.asset, unsettled, "unsettled")
+                mirrors.append(MirrorBalance(mirror.connection, mirror.asset, units, unsettled_units or 0))
         return mirrors
+
+
+def venue_state_name(state: int) -> str:
+    """`INSOLVENT` for VENUE_STATE_INSOLVENT; empty for an unset or unknown value."""
+    try:
+        name = exchange_pb2.VenueState.Name(state)
+    except ValueError:
+        return ""
+    return "" if state == exchange_pb2.VENUE_STATE_UNSPECIFIED else name.removeprefix("VENUE_STATE_")

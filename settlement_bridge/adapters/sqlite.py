@@ -21,6 +21,7 @@ from service_kit.idempotency import MIGRATION as REQUEST_LOG_MIGRATION
 from service_kit.idempotency import RequestLog
 from service_kit.journal import JournalRecord
 from service_kit.statement_messages import content_from_message
+from settlement_bridge.domain.defaults import ConnectionState, DefaultOutcome, ExchangeDefault
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import (
@@ -128,7 +129,26 @@ BEGIN
 END;
 """
 
-MIGRATIONS = [REQUEST_LOG_MIGRATION, BRIDGE_SCHEMA, EXECUTE_ATTEMPTS_SCHEMA, EVENTS_SCHEMA]
+# Issue 5: exchange defaults, and what a default did to each connection.
+EXCHANGE_DEFAULTS_SCHEMA = """
+ALTER TABLE connections ADD COLUMN state TEXT NOT NULL DEFAULT 'ACTIVE';
+ALTER TABLE connections ADD COLUMN default_outcome TEXT;
+CREATE TABLE exchange_defaults (
+    exchange_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    detect_time_ms INTEGER NOT NULL,
+    unsettled TEXT NOT NULL,
+    complete_time_ms INTEGER
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS = [
+    REQUEST_LOG_MIGRATION,
+    BRIDGE_SCHEMA,
+    EXECUTE_ATTEMPTS_SCHEMA,
+    EVENTS_SCHEMA,
+    EXCHANGE_DEFAULTS_SCHEMA,
+]
 
 # Every table of numbered workflow records, and its columns: all of them, then those a save updates.
 _TRANSFER_TABLES = ("allocations", "deallocations")
@@ -170,8 +190,14 @@ _SETTLEMENT_SAVED_COLUMNS = (
 
 
 def open_database(data_dir: Path) -> Database:
-    """Opens (and migrates) the bridge's SQLite file in `data_dir`."""
-    return Database(data_dir / DATABASE_FILE_NAME, MIGRATIONS, synchronous="FULL")
+    """Opens (and migrates) the bridge's SQLite file in `data_dir`.
+
+    NORMAL sync in WAL mode keeps every commit across a killed process (what the sandbox's crash
+    points and supervisor do); only a power loss could lose the last ones, and the venues' own
+    idempotent records let the workflows find their way again. The custodian's ledger alone keeps
+    FULL.
+    """
+    return Database(data_dir / DATABASE_FILE_NAME, MIGRATIONS, synchronous="NORMAL")
 
 
 class SqliteConnectionRepository:
@@ -182,23 +208,131 @@ class SqliteConnectionRepository:
 
     def get(self, connection: ConnectionName) -> Connection | None:
         row = self._database.execute(
-            "SELECT create_time_ms FROM connections WHERE client_id = ? AND exchange_id = ?",
+            f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE client_id = ? AND exchange_id = ?",
             (connection.client_id, connection.exchange_id),
         ).fetchone()
-        return None if row is None else Connection(connection, row[0])
+        return None if row is None else _connection(row)
 
     def add(self, connection: Connection) -> None:
+        assert connection.state is ConnectionState.ACTIVE, "a connection starts ACTIVE"
         self._database.execute(
-            "INSERT INTO connections VALUES (?, ?, ?)",
+            "INSERT INTO connections (client_id, exchange_id, create_time_ms) VALUES (?, ?, ?)",
             (connection.connection.client_id, connection.connection.exchange_id, connection.create_time_ms),
         )
 
+    def mark_defaulted(self, connection: ConnectionName, outcome: DefaultOutcome) -> None:
+        cursor = self._database.execute(
+            "UPDATE connections SET state = ?, default_outcome = ? WHERE client_id = ? AND exchange_id = ?",
+            (
+                ConnectionState.DEFAULTED.value,
+                _default_outcome_json(outcome),
+                connection.client_id,
+                connection.exchange_id,
+            ),
+        )
+        assert cursor.rowcount == 1, f"{connection.name} was never added"
+
+    def list_of_client(self, client_id: str | None) -> list[Connection]:
+        rows = self._database.execute(
+            f"SELECT {_CONNECTION_COLUMNS} FROM connections "
+            "WHERE ? IS NULL OR client_id = ? ORDER BY client_id, exchange_id",
+            (client_id, client_id),
+        ).fetchall()
+        return [_connection(row) for row in rows]
+
     def list_of_exchange(self, exchange_id: str) -> list[Connection]:
         rows = self._database.execute(
-            "SELECT client_id, create_time_ms FROM connections WHERE exchange_id = ? ORDER BY client_id",
+            f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE exchange_id = ? ORDER BY client_id",
             (exchange_id,),
         ).fetchall()
-        return [Connection(ConnectionName(row[0], exchange_id), row[1]) for row in rows]
+        return [_connection(row) for row in rows]
+
+
+_CONNECTION_COLUMNS = "client_id, exchange_id, create_time_ms, state, default_outcome"
+
+
+def _connection(row: tuple[Any, ...]) -> Connection:
+    """The connection of a row of _CONNECTION_COLUMNS."""
+    client_id, exchange_id, create_time_ms, state, outcome = row
+    return Connection(
+        ConnectionName(client_id, exchange_id),
+        create_time_ms,
+        ConnectionState(state),
+        None if outcome is None else _default_outcome(outcome),
+    )
+
+
+def _default_outcome_json(outcome: DefaultOutcome) -> str:
+    return json.dumps(
+        {
+            "default_time_ms": outcome.default_time_ms,
+            "reason": outcome.reason,
+            "principal_returned": [list(amount) for amount in outcome.principal_returned],
+            "unsettled_at_risk": [list(amount) for amount in outcome.unsettled_at_risk],
+        },
+        separators=(",", ":"),
+    )
+
+
+def _default_outcome(text: str) -> DefaultOutcome:
+    values = json.loads(text)
+    return DefaultOutcome(
+        default_time_ms=values["default_time_ms"],
+        reason=values["reason"],
+        principal_returned=tuple((asset, units) for asset, units in values["principal_returned"]),
+        unsettled_at_risk=tuple((asset, units) for asset, units in values["unsettled_at_risk"]),
+    )
+
+
+class SqliteExchangeDefaultRepository:
+    """Exchange defaults in SQLite; `unsettled` is JSON of [connection, asset, units] triples."""
+
+    def __init__(self, database: sqlite_utils.Database) -> None:
+        self._database = database
+
+    def get(self, exchange_id: str) -> ExchangeDefault | None:
+        row = self._database.execute(
+            "SELECT exchange_id, reason, detect_time_ms, unsettled, complete_time_ms "
+            "FROM exchange_defaults WHERE exchange_id = ?",
+            (exchange_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        exchange, reason, detect_time_ms, unsettled, complete_time_ms = row
+        return ExchangeDefault(
+            exchange_id=exchange,
+            reason=reason,
+            detect_time_ms=detect_time_ms,
+            unsettled_units={
+                (connection, asset): units for connection, asset, units in json.loads(unsettled)
+            },
+            complete_time_ms=complete_time_ms,
+        )
+
+    def add(self, exchange_default: ExchangeDefault) -> None:
+        assert not exchange_default.complete, "a default is recorded when it is detected"
+        unsettled = sorted(
+            [connection, asset, units]
+            for (connection, asset), units in exchange_default.unsettled_units.items()
+        )
+        self._database.execute(
+            "INSERT INTO exchange_defaults (exchange_id, reason, detect_time_ms, unsettled) "
+            "VALUES (?, ?, ?, ?)",
+            (
+                exchange_default.exchange_id,
+                exchange_default.reason,
+                exchange_default.detect_time_ms,
+                json.dumps(unsettled, separators=(",", ":")),
+            ),
+        )
+
+    def complete(self, exchange_id: str, complete_time_ms: int) -> None:
+        cursor = self._database.execute(
+            "UPDATE exchange_defaults SET complete_time_ms = ? "
+            "WHERE exchange_id = ? AND complete_time_ms IS NULL",
+            (complete_time_ms, exchange_id),
+        )
+        assert cursor.rowcount == 1, f"the default of {exchange_id} is not open"
 
 
 class NumberedRecord(Protocol):
@@ -296,6 +430,14 @@ class SqliteTransferRepository(SqliteNumberedRepository[TransferT]):
 
     def list_pending(self) -> list[TransferT]:
         return self._select("WHERE state = 'PENDING' ORDER BY number")
+
+    def list_of_connection(
+        self, connection: ConnectionName, before_number: int, limit: int
+    ) -> list[TransferT]:
+        return self._select(
+            "WHERE client_id = ? AND exchange_id = ? AND number < ? ORDER BY number DESC LIMIT ?",
+            (connection.client_id, connection.exchange_id, before_number, limit),
+        )
 
     def _values(self, transfer: TransferT) -> dict[str, object]:
         return {
@@ -429,6 +571,7 @@ class SqliteTransaction:
         self.settlements = SqliteSettlementRepository(database)
         self.exchange_keys = SqliteExchangeKeyRepository(database)
         self.events = SqliteEventLog(database, clock)
+        self.exchange_defaults = SqliteExchangeDefaultRepository(database)
 
     def record_request(self, receipt: RequestReceipt) -> None:
         try:

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
+from settlement_bridge.domain.defaults import ConnectionState, DefaultOutcome
 from settlement_bridge.domain.names import ConnectionName
 
 
@@ -22,6 +23,12 @@ class Connection:
 
     connection: ConnectionName
     create_time_ms: int
+    state: ConnectionState = ConnectionState.ACTIVE
+    # What the exchange's default did to it; set exactly when DEFAULTED.
+    default_outcome: DefaultOutcome | None = None
+
+    def __post_init__(self) -> None:
+        assert (self.state is ConnectionState.DEFAULTED) == (self.default_outcome is not None)
 
     @property
     def name(self) -> str:

@@ -8,12 +8,22 @@ from oes.bridge.v1 import bridge_pb2
 from oes.common.v1 import statement_pb2
 from service_kit.money import AssetScales
 from service_kit.timestamps import to_timestamp
+from settlement_bridge.domain.defaults import AssetUnits, ConnectionState
 from settlement_bridge.domain.events import BridgeEvent
-from settlement_bridge.domain.settlement import SettlementCycle, SettlementState, SettlementStep
+from settlement_bridge.domain.settlement import (
+    ReconciliationBreak,
+    SettlementCycle,
+    SettlementState,
+    SettlementStep,
+)
 from settlement_bridge.domain.transfers import Connection, Transfer, TransferState
 
 TransferMessageT = TypeVar("TransferMessageT", bridge_pb2.Allocation, bridge_pb2.Deallocation)
 
+_CONNECTION_STATES = {
+    ConnectionState.ACTIVE: bridge_pb2.CONNECTION_STATE_ACTIVE,
+    ConnectionState.DEFAULTED: bridge_pb2.CONNECTION_STATE_DEFAULTED,
+}
 _TRANSFER_STATES = {
     TransferState.PENDING: bridge_pb2.TRANSFER_STATE_PENDING,
     TransferState.CLEARED: bridge_pb2.TRANSFER_STATE_CLEARED,
@@ -35,14 +45,32 @@ _SETTLEMENT_STEPS = {
 }
 
 
-def connection_message(connection: Connection) -> bridge_pb2.Connection:
-    """The Connection message."""
-    return bridge_pb2.Connection(
+def connection_message(connection: Connection, assets: AssetScales) -> bridge_pb2.Connection:
+    """The Connection message, with its default's outcome once DEFAULTED."""
+    message = bridge_pb2.Connection(
         name=connection.name,
         client=connection.connection.client_name,
         exchange=connection.connection.exchange_name,
         create_time=to_timestamp(connection.create_time_ms),
+        state=_CONNECTION_STATES[connection.state],
     )
+    outcome = connection.default_outcome
+    if outcome is not None:
+        message.default_outcome.CopyFrom(
+            bridge_pb2.DefaultOutcome(
+                default_time=to_timestamp(outcome.default_time_ms),
+                reason=outcome.reason,
+                principal_returned=_asset_amounts(assets, outcome.principal_returned),
+                unsettled_at_risk=_asset_amounts(assets, outcome.unsettled_at_risk),
+            )
+        )
+    return message
+
+
+def _asset_amounts(assets: AssetScales, amounts: AssetUnits) -> list[bridge_pb2.AssetAmount]:
+    return [
+        bridge_pb2.AssetAmount(asset=asset, amount=_format(assets, asset, units)) for asset, units in amounts
+    ]
 
 
 def transfer_message(
@@ -88,17 +116,20 @@ def settlement_message(
         message.statement.CopyFrom(statement)
     for found in cycle.breaks:
         if client_name is None or _owned_by(found.connection, client_name):
-            message.breaks.append(
-                bridge_pb2.ReconciliationBreak(
-                    connection=found.connection,
-                    asset=found.asset,
-                    allocated=_format(assets, found.asset, found.allocated_units),
-                    mirror=_format(assets, found.asset, found.mirror_units),
-                )
-            )
+            message.breaks.append(break_message(found, assets))
     if cycle.end_time_ms is not None:
         message.end_time.CopyFrom(to_timestamp(cycle.end_time_ms))
     return message
+
+
+def break_message(found: ReconciliationBreak, assets: AssetScales) -> bridge_pb2.ReconciliationBreak:
+    """One reconciliation break."""
+    return bridge_pb2.ReconciliationBreak(
+        connection=found.connection,
+        asset=found.asset,
+        allocated=_format(assets, found.asset, found.allocated_units),
+        mirror=_format(assets, found.asset, found.mirror_units),
+    )
 
 
 def _owned_by(connection: str, client_name: str) -> bool:

@@ -19,8 +19,15 @@ from service_kit.auth import PrincipalKind, current_principal, require_owner
 from service_kit.errors import invalid_argument
 from service_kit.idempotency import HasRequestId, RequestLog, validate_request_id
 from service_kit.money import AssetScales
-from service_kit.paging import parse_after_sequence
+from service_kit.paging import (
+    decode_page_token,
+    encode_page_token,
+    parse_after_sequence,
+    parse_page_size,
+    query_fingerprint,
+)
 from service_kit.streams import StreamSlots
+from service_kit.timestamps import to_timestamp
 from settlement_bridge.domain.names import (
     ConnectionName,
     parse_allocation_name,
@@ -33,11 +40,13 @@ from settlement_bridge.domain.names import (
 from settlement_bridge.domain.settlement import SettlementCycle
 from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
 from settlement_bridge.entrypoints.messages import (
+    break_message,
     connection_message,
     event_message,
     settlement_message,
     transfer_message,
 )
+from settlement_bridge.entrypoints.venue_health import VenueHealthReport
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
@@ -52,6 +61,8 @@ from settlement_bridge.service_layer.workflows import TransferWorkflow
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+# A page position past every transfer number: the first page starts there.
+_NUMBER_END = 2**63 - 1
 # Each open stream holds one of the server's workers, so a few stay free for the workflows.
 EVENT_STREAMS_MAX = 4
 
@@ -106,6 +117,62 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
         self._settlements = settlements
         self._request_log = request_log
         self._assets = assets
+
+    def ListConnections(
+        self, request: bridge_pb2.ListConnectionsRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ListConnectionsResponse:
+        client_id: str | None = None
+        if request.client:
+            client_id = parse_client_name(request.client, "client")
+            require_owner(current_principal(), request.client)
+        elif (own := _client_filter()) is not None:
+            client_id = parse_client_name(own, "client")
+        return bridge_pb2.ListConnectionsResponse(
+            connections=[
+                connection_message(connection, self._assets)
+                for connection in self._connections.list(client_id)
+            ]
+        )
+
+    def ListAllocations(
+        self, request: bridge_pb2.ListAllocationsRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ListAllocationsResponse:
+        allocations, token = self._list_transfers(request, self._allocations, "ListAllocations")
+        return bridge_pb2.ListAllocationsResponse(
+            allocations=[transfer_message(item, self._assets, bridge_pb2.Allocation) for item in allocations],
+            next_page_token=token,
+        )
+
+    def ListDeallocations(
+        self, request: bridge_pb2.ListDeallocationsRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ListDeallocationsResponse:
+        deallocations, token = self._list_transfers(request, self._deallocations, "ListDeallocations")
+        return bridge_pb2.ListDeallocationsResponse(
+            deallocations=[
+                transfer_message(item, self._assets, bridge_pb2.Deallocation) for item in deallocations
+            ],
+            next_page_token=token,
+        )
+
+    def _list_transfers(
+        self,
+        request: bridge_pb2.ListAllocationsRequest | bridge_pb2.ListDeallocationsRequest,
+        workflow: TransferWorkflow[TransferT],
+        method: str,
+    ) -> tuple[list[TransferT], str]:
+        """A page of a connection's transfers, newest first, and the token of the next page."""
+        connection = parse_connection_name(request.connection, "connection")
+        require_owner(current_principal(), connection.client_name)
+        page_size = parse_page_size(request.page_size)
+        fingerprint = query_fingerprint(method, request.connection)
+        before_number = decode_page_token(request.page_token, fingerprint) or _NUMBER_END
+        transfers = workflow.list(connection, before_number, page_size + 1)
+        token = (
+            encode_page_token(transfers[page_size - 1].number, fingerprint)
+            if len(transfers) > page_size
+            else ""
+        )
+        return transfers[:page_size], token
 
     def StreamEvents(
         self, request: bridge_pb2.StreamEventsRequest, context: grpc.ServicerContext
@@ -241,7 +308,7 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
         return workflow.get(connection, number)
 
     def _connection_response(self, connection: Connection) -> bridge_pb2.CreateConnectionResponse:
-        return bridge_pb2.CreateConnectionResponse(connection=connection_message(connection))
+        return bridge_pb2.CreateConnectionResponse(connection=connection_message(connection, self._assets))
 
     def _allocation_response(self, allocation: Allocation) -> bridge_pb2.CreateAllocationResponse:
         return bridge_pb2.CreateAllocationResponse(
@@ -255,12 +322,25 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
 
 
 class BridgeAdminServicer(bridge_pb2_grpc.BridgeAdminServiceServicer):
-    """Operation of the network: settlement cycles on demand."""
+    """Operation of the network: settlement cycles on demand, venue health."""
 
-    def __init__(self, settlements: SettlementCycles, request_log: RequestLog, assets: AssetScales) -> None:
+    def __init__(
+        self,
+        settlements: SettlementCycles,
+        request_log: RequestLog,
+        assets: AssetScales,
+        *,
+        venue_health: VenueHealthReport,
+    ) -> None:
         self._settlements = settlements
         self._request_log = request_log
         self._assets = assets
+        self._venue_health = venue_health
+
+    def GetVenueHealth(
+        self, request: bridge_pb2.GetVenueHealthRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.GetVenueHealthResponse:
+        return self._venue_health.response()
 
     def RunSettlementCycle(
         self, request: bridge_pb2.RunSettlementCycleRequest, context: grpc.ServicerContext
@@ -284,6 +364,17 @@ class BridgeAdminServicer(bridge_pb2_grpc.BridgeAdminServiceServicer):
             bridge_pb2.RunSettlementCycleResponse,
             retry,
             lambda: self._response(self._settlements.run(exchange_id, receipt)),
+        )
+
+    def Reconcile(
+        self, request: bridge_pb2.ReconcileRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ReconcileResponse:
+        exchange_id = parse_exchange_name(request.exchange, "exchange")
+        reconcile_time_ms = self._settlements.now_ms()
+        breaks = self._settlements.reconcile(exchange_id)
+        return bridge_pb2.ReconcileResponse(
+            breaks=[break_message(found, self._assets) for found in breaks],
+            reconcile_time=to_timestamp(reconcile_time_ms),
         )
 
     def _response(self, cycle: SettlementCycle) -> bridge_pb2.RunSettlementCycleResponse:

@@ -80,3 +80,8 @@ class ConnectionService:
         if recorded is None:
             raise connection_not_found(connection)
         return recorded
+
+    def list(self, client_id: str | None) -> list[Connection]:
+        """Connections of a client (every client's for None), sorted by name."""
+        with self._unit_of_work.transaction() as transaction:
+            return transaction.connections.list_of_client(client_id)

@@ -8,7 +8,7 @@ definite refusal (VenueRefusedError) or "could not reach it" (VenueUnavailableEr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,10 +31,12 @@ class VenueRefusedError(Exception):
 class VenueUnavailableError(Exception):
     """A venue could not be reached within the retry budget; the call may or may not have happened."""
 
-    def __init__(self, venue: str, message: str) -> None:
+    def __init__(self, venue: str, message: str, reason: str = "VENUE_UNAVAILABLE") -> None:
         super().__init__(f"{venue} unavailable: {message}")
         self.venue = venue
         self.message = message
+        # VENUE_UNAVAILABLE, or VENUE_CIRCUIT_OPEN when the call was not even tried.
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class VenueIdentity:
 
     exchange_name: str
     statement_public_key: bytes
+    # Its venue state without the prefix (`OPERATING`, `INSOLVENT`, ...); empty when unknown.
+    state: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class MirrorBalance:
     connection: str
     asset: str
     mirror_units: int
+    # Net trade and fee effects since the last confirmed statement (positive: owed to the client).
+    unsettled_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,22 @@ class StatementExecution:
 
     def __post_init__(self) -> None:
         assert not (self.awaiting_top_up and self.settled_entries is not None)
+
+
+@dataclass(frozen=True)
+class DefaultRelease:
+    """What the custodian's default procedure did for one exchange (the same on every later call)."""
+
+    # The exchange's latest verified statement when the procedure ran; empty when it had none.
+    last_statement: str
+    # Whether the procedure executed that statement before returning the allocations.
+    last_statement_applied: bool
+    # Why it did not: NOT_REQUESTED, ALREADY_EXECUTED or execution's refusal; empty otherwise.
+    last_statement_reason: str
+    # Units moved back to available, per (client name, asset); one connection per client and exchange.
+    returned_units: Mapping[tuple[str, str], int]
+    # Entries of the last statement the procedure settled, per (connection name, asset).
+    statement_settled_units: Mapping[tuple[str, str], int]
 
 
 class CustodianPort(Protocol):
@@ -122,6 +144,12 @@ class CustodianPort(Protocol):
 
     def list_balances(self, owner: str) -> list[CustodyBalance]:
         """Returns every balance of one owner (`clients/{client}`)."""
+        ...
+
+    def release_on_default(
+        self, request_id: str, exchange_name: str, apply_last_statement: bool
+    ) -> DefaultRelease:
+        """Runs the exchange's default procedure once: allocations return to available, accounts freeze."""
         ...
 
 
@@ -200,7 +228,7 @@ def unavailable_error(failure: VenueUnavailableError, resource: str = "") -> Ser
     """UNAVAILABLE for a venue that could not be reached; a retry with the same request_id resumes."""
     suffix = f"; {resource} stays pending and resumes on a retry with the same request_id" if resource else ""
     return unavailable(
-        "VENUE_UNAVAILABLE",
+        failure.reason,
         f"{failure.venue} is unreachable ({failure.message}){suffix}",
         venue=failure.venue,
     )

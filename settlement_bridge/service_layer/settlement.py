@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import structlog
 
@@ -28,6 +29,7 @@ from settlement_bridge.domain.settlement import (
     reconcile,
     statement_problem,
 )
+from settlement_bridge.service_layer.locks import FreezeWindow
 from settlement_bridge.service_layer.ports import (
     CrashPoints,
     ExchangePort,
@@ -43,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 SettlementReceipt = Callable[[SettlementCycle], RequestReceipt]
 
+# How many recent cycles the scheduler looks through for each exchange's last one at start.
+CATCH_UP_LOOKBACK_CYCLES = 1000
 # Cutoff, verify, execute, confirm, reconcile: one pass each.
 SETTLEMENT_STEPS_MAX = 6
 # Reason a cycle fails when the venue's identity is not the exchange the bridge expects there.
@@ -70,6 +74,8 @@ class SettlementCycles:
         self._settlement_interval_ms = settlement_interval_ms
         # One cycle at a time per exchange: a second run waits until the first has ended.
         self._exchange_locks = {exchange_id: threading.Lock() for exchange_id in venues.exchanges}
+        # Transfers of an exchange's connections wait while one of its cycles runs.
+        self._freeze_windows = {exchange_id: FreezeWindow() for exchange_id in venues.exchanges}
 
     def run(self, exchange_id: str, receipt: SettlementReceipt | None = None) -> SettlementCycle:
         """Finishes the exchange's running cycle, if any, then runs a new one to its end."""
@@ -119,6 +125,28 @@ class SettlementCycles:
                     log.warning("settlement_not_resumed", exchange=exchange_id, reason=error.reason)
         return ended_count
 
+    def now_ms(self) -> int:
+        """Sandbox time now."""
+        return self._clock.now_ms()
+
+    def freeze_window(self, exchange_id: str) -> AbstractContextManager[object]:
+        """Held by allocations and deallocations of the exchange's connections: they run side by
+        side but wait while a cycle of the exchange cuts off, executes and confirms."""
+        window = self._freeze_windows.get(exchange_id)
+        return nullcontext() if window is None else window.transfer()
+
+    def reconcile(self, exchange_id: str) -> tuple[ReconciliationBreak, ...]:
+        """Compares custodian allocations with the exchange's mirrors now; every break is an event."""
+        exchange = self._venues.exchange(exchange_id)
+        try:
+            breaks = self._reconcile(exchange_id, exchange)
+        except VenueUnavailableError as failure:
+            raise unavailable_error(failure, f"exchanges/{exchange_id}") from failure
+        if breaks:
+            with self._unit_of_work.transaction() as transaction:
+                self._append_breaks(transaction, breaks)
+        return breaks
+
     def get(self, number: int) -> SettlementCycle:
         """Returns a cycle, or NOT_FOUND SETTLEMENT_NOT_FOUND."""
         with self._unit_of_work.transaction() as transaction:
@@ -138,9 +166,21 @@ class SettlementCycles:
             return transaction.settlements.list_newest(limit)
 
     def schedule(self) -> None:
-        """Schedules a cycle of every exchange one settlement interval from now."""
+        """Schedules every exchange's next cycle one interval after its last one started.
+
+        A bridge that was down for longer than the interval catches up with one cycle now: its
+        statement covers the whole gap (cutoffs never overlap), rather than one cycle per interval
+        missed.
+        """
+        now_ms = self._clock.now_ms()
+        with self._unit_of_work.transaction() as transaction:
+            newest = transaction.settlements.list_newest(CATCH_UP_LOOKBACK_CYCLES)
         for exchange_id in self._exchange_locks:
-            self._schedule(exchange_id, self._clock.now_ms() + self._settlement_interval_ms)
+            last = next((cycle for cycle in newest if cycle.exchange_id == exchange_id), None)
+            due_ms = now_ms + self._settlement_interval_ms
+            if last is not None:
+                due_ms = max(now_ms, min(due_ms, last.create_time_ms + self._settlement_interval_ms))
+            self._schedule(exchange_id, due_ms)
 
     def _schedule(self, exchange_id: str, due_ms: int) -> None:
         self._clock.schedule(
@@ -148,6 +188,9 @@ class SettlementCycles:
         )
 
     def _run_scheduled(self, exchange_id: str, due_ms: int) -> None:
+        with self._unit_of_work.transaction() as transaction:
+            if transaction.exchange_defaults.get(exchange_id) is not None:
+                return  # The exchange defaulted: its schedule ends here.
         # The next cycle is scheduled whatever happens to this one; a cycle left running is
         # finished by the next run before it cuts off again.
         try:
@@ -165,6 +208,12 @@ class SettlementCycles:
         return [self._drive(cycle.number) for cycle in running]
 
     def _drive(self, number: int) -> SettlementCycle:
+        with self._unit_of_work.transaction() as transaction:
+            exchange_id = transaction.settlements.get(number).exchange_id  # type: ignore[union-attr]
+        with self._freeze_windows[exchange_id].cycle():
+            return self._drive_in_window(number)
+
+    def _drive_in_window(self, number: int) -> SettlementCycle:
         with self._unit_of_work.transaction() as transaction:
             cycle = transaction.settlements.get(number)
         assert cycle is not None, f"settlement {number} was started before it is driven"
@@ -285,6 +334,20 @@ class SettlementCycles:
             return True
         if execution.awaiting_top_up:
             log.info("settlement_awaiting_top_up", settlement=cycle.name, statement=cycle.statement.name)
+            if cycle.execute_attempts <= 1:
+                # The first time the custodian finds the settlement account short: one margin call
+                # to the exchange (in the feed it follows), while the custodian's top-up window runs.
+                with self._unit_of_work.transaction() as transaction:
+                    transaction.events.append(
+                        EventKind.MARGIN_CALL,
+                        cycle.statement.name,
+                        "",
+                        {
+                            "exchange": cycle.exchange_name,
+                            "settlement": cycle.name,
+                            "statement": cycle.statement.name,
+                        },
+                    )
             return False
         cycle.executed()
         return True

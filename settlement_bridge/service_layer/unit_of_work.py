@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 
 from service_kit.commit_signal import CommitSignal
 from service_kit.idempotency import HasRequestId
+from settlement_bridge.domain.defaults import DefaultOutcome, ExchangeDefault
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import SettlementCycle
@@ -48,8 +49,32 @@ class ConnectionRepository(Protocol):
         """Records a new connection."""
         ...
 
+    def list_of_client(self, client_id: str | None) -> list[Connection]:
+        """Connections of one client (every client's for None), sorted by name."""
+        ...
+
     def list_of_exchange(self, exchange_id: str) -> list[Connection]:
         """Returns every connection to one exchange, sorted by name."""
+        ...
+
+    def mark_defaulted(self, connection: ConnectionName, outcome: DefaultOutcome) -> None:
+        """Records the connection DEFAULTED with what its exchange's default did to it."""
+        ...
+
+
+class ExchangeDefaultRepository(Protocol):
+    """Exchanges declared in default, from detection until the procedure completed."""
+
+    def get(self, exchange_id: str) -> ExchangeDefault | None:
+        """Returns the exchange's default, or None while it has not defaulted."""
+        ...
+
+    def add(self, exchange_default: ExchangeDefault) -> None:
+        """Records a default just detected (not yet complete)."""
+        ...
+
+    def complete(self, exchange_id: str, complete_time_ms: int) -> None:
+        """Records the default's procedure complete."""
         ...
 
 
@@ -70,6 +95,12 @@ class TransferRepository(Protocol[TransferT]):
 
     def get(self, number: int) -> TransferT | None:
         """Returns the transfer, or None."""
+        ...
+
+    def list_of_connection(
+        self, connection: ConnectionName, before_number: int, limit: int
+    ) -> list[TransferT]:
+        """A connection's transfers numbered below `before_number`, newest first."""
         ...
 
     def list_pending(self) -> list[TransferT]:
@@ -160,6 +191,11 @@ class Transaction(Protocol):
     @property
     def events(self) -> EventLog:
         """The event journal."""
+        ...
+
+    @property
+    def exchange_defaults(self) -> ExchangeDefaultRepository:
+        """Exchange defaults."""
         ...
 
     def record_request(self, receipt: RequestReceipt) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
@@ -16,6 +16,7 @@ from service_kit.money import AssetScales
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.transfers import Transfer, TransferState
 from settlement_bridge.service_layer.connections import connection_not_found
+from settlement_bridge.service_layer.defaults import check_not_defaulted
 from settlement_bridge.service_layer.locks import StripedLocks
 from settlement_bridge.service_layer.ports import (
     CrashPoints,
@@ -98,8 +99,10 @@ class TransferWorkflow(ABC, Generic[TransferT]):
         locks: StripedLocks,
         crash_points: CrashPoints,
         assets: AssetScales,
+        freeze_window: Callable[[str], AbstractContextManager[object]] = lambda exchange_id: nullcontext(),
     ) -> None:
         self._assets = assets
+        self._freeze_window = freeze_window
         self._unit_of_work = unit_of_work
         self._venues = venues
         self._clock = clock
@@ -118,6 +121,7 @@ class TransferWorkflow(ABC, Generic[TransferT]):
         with self._unit_of_work.transaction() as transaction:
             if transaction.connections.get(connection) is None:
                 raise connection_not_found(connection)
+            check_not_defaulted(transaction, connection.exchange_id)
             repository = self._repository(transaction)
             transfer = self._transfer_kind(
                 number=repository.next_number(),
@@ -145,6 +149,14 @@ class TransferWorkflow(ABC, Generic[TransferT]):
             raise not_found(self._not_found_reason, f"no {self._noun} {name}", **{self._noun: name})
         return transfer
 
+    def list(self, connection: ConnectionName, before_number: int, limit: int) -> list[TransferT]:
+        """A connection's transfers of this kind numbered below `before_number`, newest first."""
+        assert limit > 0
+        with self._unit_of_work.transaction() as transaction:
+            if transaction.connections.get(connection) is None:
+                raise connection_not_found(connection)
+            return self._repository(transaction).list_of_connection(connection, before_number, limit)
+
     def drive(self, number: int) -> TransferT:
         """Runs the transfer's workflow from its last durable step until it ends.
 
@@ -155,32 +167,39 @@ class TransferWorkflow(ABC, Generic[TransferT]):
             with self._unit_of_work.transaction() as transaction:
                 transfer = self._repository(transaction).get(number)
             assert transfer is not None, f"{self._noun} {number} was accepted before it is driven"
-            for _ in range(self._steps_max):
+            if transfer.state is not TransferState.PENDING:
+                return transfer
+            with self._freeze_window(transfer.connection.exchange_id):
+                return self._drive_steps(transfer)
+
+    def _drive_steps(self, transfer: TransferT) -> TransferT:
+        """Takes the transfer's steps until it ends; the transfer lock and the freeze window are held."""
+        for _ in range(self._steps_max):
+            if transfer.state is not TransferState.PENDING:
+                return transfer
+            step = transfer.step
+            point = f"{self._noun}.{step.value}"
+            self._crash_points.reach(f"{point}.before_call")
+            try:
+                self._take_step(transfer)
+            except VenueUnavailableError as failure:
+                raise unavailable_error(failure, transfer.name) from failure
+            self._crash_points.reach(f"{point}.after_call")
+            log.info(
+                f"{self._noun}_step",
+                **{self._noun: transfer.name},
+                step=step.value,
+                next_step=transfer.step.value,
+                state=transfer.state.value,
+                reason=transfer.reason,
+            )
+            with self._unit_of_work.transaction() as transaction:
+                self._repository(transaction).save(transfer)
                 if transfer.state is not TransferState.PENDING:
-                    return transfer
-                step = transfer.step
-                point = f"{self._noun}.{step.value}"
-                self._crash_points.reach(f"{point}.before_call")
-                try:
-                    self._take_step(transfer)
-                except VenueUnavailableError as failure:
-                    raise unavailable_error(failure, transfer.name) from failure
-                self._crash_points.reach(f"{point}.after_call")
-                log.info(
-                    f"{self._noun}_step",
-                    **{self._noun: transfer.name},
-                    step=step.value,
-                    next_step=transfer.step.value,
-                    state=transfer.state.value,
-                    reason=transfer.reason,
-                )
-                with self._unit_of_work.transaction() as transaction:
-                    self._repository(transaction).save(transfer)
-                    if transfer.state is not TransferState.PENDING:
-                        self._append_event(transaction, transfer)
-                self._crash_points.reach(f"{point}.after_commit")
-            assert transfer.state is not TransferState.PENDING, f"{transfer.name} took too many steps"
-            return transfer
+                    self._append_event(transaction, transfer)
+            self._crash_points.reach(f"{point}.after_commit")
+        assert transfer.state is not TransferState.PENDING, f"{transfer.name} took too many steps"
+        return transfer
 
     def resume_pending(self) -> int:
         """Drives every unfinished transfer of this kind (after a restart); returns how many ended."""
