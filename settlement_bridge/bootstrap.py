@@ -41,6 +41,7 @@ from settlement_bridge.service_layer.defaults import (
     VENUE_CHECK_INTERVAL_S_DEFAULT,
     DefaultMonitor,
 )
+from settlement_bridge.service_layer.disputes import DisputeService
 from settlement_bridge.service_layer.events import EventFeed
 from settlement_bridge.service_layer.locks import StripedLocks
 from settlement_bridge.service_layer.ports import ExchangePort
@@ -81,11 +82,15 @@ class BridgeConfig(ServiceConfig):
     default_grace_s: int = DEFAULT_GRACE_S_DEFAULT
     # Sandbox seconds between two checks of each exchange's venue state and reachability.
     venue_check_interval_s: int = VENUE_CHECK_INTERVAL_S_DEFAULT
+    # Sandbox seconds after a cutoff during which clients may dispute the statement's entries; the
+    # statement executes when the window closes (0: at once, no disputes).
+    dispute_window_s: int = 0
 
     def __post_init__(self) -> None:
         assert self.exchange_addresses, "the bridge serves at least one exchange"
         assert self.settlement_interval_s > 0
         assert self.default_grace_s > 0 and self.venue_check_interval_s > 0
+        assert self.dispute_window_s >= 0
 
 
 def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +118,12 @@ def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
         help="sandbox seconds an exchange may stay unreachable before the bridge declares it in default",
     )
     parser.add_argument(
+        "--dispute-window-s",
+        type=int,
+        default=0,
+        help="sandbox seconds after each cutoff during which clients may dispute entries (0: none)",
+    )
+    parser.add_argument(
         "--venue-check-interval-s",
         type=int,
         default=VENUE_CHECK_INTERVAL_S_DEFAULT,
@@ -137,6 +148,8 @@ def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> Brid
     """Combines the shared settings with the bridge's own options."""
     if arguments.settlement_interval_s <= 0:
         raise ValueError("--settlement-interval-s must be positive")
+    if arguments.dispute_window_s < 0:
+        raise ValueError("--dispute-window-s must not be negative")
     if arguments.default_grace_s <= 0 or arguments.venue_check_interval_s <= 0:
         raise ValueError("--default-grace-s and --venue-check-interval-s must be positive")
     return BridgeConfig(
@@ -146,6 +159,7 @@ def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> Brid
         settlement_interval_s=arguments.settlement_interval_s,
         default_grace_s=arguments.default_grace_s,
         venue_check_interval_s=arguments.venue_check_interval_s,
+        dispute_window_s=arguments.dispute_window_s,
     )
 
 
@@ -197,8 +211,16 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
     faults = FaultRegistry(clock, config.seed, crash)
     faults.add_crash_points(CRASH_POINTS)
     connections = ConnectionService(unit_of_work, venues, clock)
+    disputes = DisputeService(unit_of_work, venues, clock, config.assets, config.dispute_window_s * 1000)
     settlements = SettlementCycles(
-        unit_of_work, venues, clock, config.assets, config.settlement_interval_s * 1000, faults
+        unit_of_work,
+        venues,
+        clock,
+        config.assets,
+        config.settlement_interval_s * 1000,
+        faults,
+        disputes,
+        config.dispute_window_s * 1000,
     )
     allocations = AllocationWorkflow(
         unit_of_work, venues, clock, locks, faults, config.assets, settlements.freeze_window
@@ -214,6 +236,7 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
         request_log,
         config.assets,
         EventFeed(unit_of_work),
+        disputes,
     )
     default_monitor = DefaultMonitor(
         unit_of_work,
@@ -226,7 +249,9 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
         faults,
     )
     venue_health = VenueHealthReport(custodian_caller, default_monitor, list(exchanges))
-    admin = BridgeAdminServicer(settlements, request_log, config.assets, venue_health=venue_health)
+    admin = BridgeAdminServicer(
+        settlements, request_log, config.assets, venue_health=venue_health, disputes=disputes
+    )
     control = ControlServicer(
         clock, request_log, database.delete_everything, journal=unit_of_work, faults=faults
     )

@@ -289,8 +289,12 @@ def plan_resolution(
     balances: Mapping[BalanceKey, int],
     assets: AssetScales,
     now_ms: int,
+    amount_units: int | None = None,
 ) -> Settlement:
     """Settles a held entry of an executed statement as an adjustment, under the execution's checks.
+
+    `amount_units` settles another amount than the stated one; 0 closes the entry without a
+    transfer (its stated amount was carried into a later statement).
 
     A loss larger than the allocation fails the entry and leaves a claim, as at execution. A
     gain the settlement account cannot pay is refused (INSUFFICIENT_SETTLEMENT_FUNDS) and stays
@@ -315,6 +319,10 @@ def plan_resolution(
             state=entry.state.value,
         )
     statement_name = recorded.statement.statement_name
+    if amount_units == 0:
+        return Settlement((), (entry.pending().settled(""),), ())
+    if amount_units is not None:
+        entry = replace(entry, amount_units=amount_units)
     pending = entry.pending()
     if pending.is_loss:
         allocated_units = balances.get((allocated_account(entry.connection), entry.asset), 0)

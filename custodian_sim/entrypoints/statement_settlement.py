@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -100,6 +101,13 @@ class SettlementHandlers:
     ) -> custodian_pb2.ResolveDisputedEntryResponse:
         validate_request_id(request.request_id)
         entry = self._parse_entry(request.statement, request.connection, request.asset)
+        if request.amount:
+            entry = dataclasses.replace(
+                entry,
+                amount_units=self._assets.parse(
+                    request.asset, request.amount, "amount", allow_negative=True, allow_zero=True
+                ),
+            )
         return self._run_statement_request(
             "ResolveDisputedEntry",
             request,

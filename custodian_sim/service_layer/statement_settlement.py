@@ -52,6 +52,8 @@ class EntryReference:
     statement: StatementName
     connection: ConnectionName
     asset: str
+    # For a resolution: the amount to settle instead of the stated one (0 closes the entry).
+    amount_units: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,9 @@ class StatementSettlement:
             (settlement_account(entry.statement.exchange_id), entry.asset),
         }
         now_ms = self._clock.now_ms()
-        settlement = rules.plan_resolution(recorded, outcome, uow.ledger.balances(keys), self._assets, now_ms)
+        settlement = rules.plan_resolution(
+            recorded, outcome, uow.ledger.balances(keys), self._assets, now_ms, entry.amount_units
+        )
         self._post(uow, settlement.transfers)
         after = rules.resolved(recorded, settlement)
         uow.statements.update(after)

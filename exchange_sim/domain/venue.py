@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from exchange_sim.domain.accounts import Account, AccountRegistry, CustodyModel
+from exchange_sim.domain.accounts import Account, AccountRegistry, Balance, CustodyModel
 from exchange_sim.domain.changes import VenueChanges
 from exchange_sim.domain.funding import Allocation, Deallocation, Funding
 from exchange_sim.domain.journal import journal_entry
@@ -958,6 +958,25 @@ class Venue:
     ) -> Statement:
         """Re-bases the mirrors of an executed statement (only its settled entries when given)."""
         return self.statement_ledger.confirm(name, now_ms, settled_entries)
+
+    def apply_adjustment(
+        self, connection: str, asset: str, amount_units: int, statement: str, now_ms: int
+    ) -> Balance:
+        """Moves a connection's mirror by an adjustment the custodian settled (`mirror += amount`)."""
+        assert amount_units != 0, "callers refuse a zero adjustment"
+        balance = self.accounts.by_connection(connection).balance(asset)
+        balance.mirror_units += amount_units
+        self.changes.balances.add(balance)
+        self.changes.events.append(
+            journal_entry(
+                "ADJUSTMENT",
+                connection,
+                asset=asset,
+                amount=self.assets.format(asset, amount_units),
+                statement=statement,
+            )
+        )
+        return balance
 
     def trade_effects(self, trade: Trade) -> dict[tuple[str, str], int]:
         """What one trade changed in the `unsettled` of OES connections, per (connection, asset)."""

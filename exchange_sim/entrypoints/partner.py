@@ -180,6 +180,29 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
             entries.append(StatementEntry(entry.connection, entry.asset, amount_units))
         return entries
 
+    def ApplyAdjustment(
+        self, request: exchange_pb2.ApplyAdjustmentRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.ApplyAdjustmentResponse:
+        validate_request_id(request.request_id)
+        account_of_connection(request.connection, self._exchange_id)
+        self._assets.scale(request.asset, "asset")
+        amount_units = self._assets.parse(request.asset, request.amount, "amount", allow_negative=True)
+        if request.statement:
+            parse_statement_name(request.statement)
+        return self._service.run_command(
+            "ApplyAdjustment",
+            request,
+            exchange_pb2.ApplyAdjustmentResponse,
+            lambda venue, now_ms: exchange_pb2.ApplyAdjustmentResponse(
+                mirror=self._assets.format(
+                    request.asset,
+                    venue.apply_adjustment(
+                        request.connection, request.asset, amount_units, request.statement, now_ms
+                    ).mirror_units,
+                )
+            ),
+        )
+
     def GetVenue(
         self, request: exchange_pb2.GetVenueRequest, context: grpc.ServicerContext
     ) -> exchange_pb2.GetVenueResponse:

@@ -112,6 +112,34 @@ class GrpcCustodian:
         )
         return _execution(response.statement, statement_name)
 
+    def dispute_statement_entry(
+        self, request_id: str, statement_name: str, connection: str, asset: str, reason: str
+    ) -> None:
+        self._caller.call(
+            self._settlement.DisputeStatementEntry,
+            custodian_pb2.DisputeStatementEntryRequest(
+                request_id=request_id,
+                statement=statement_name,
+                connection=connection,
+                asset=asset,
+                reason=reason,
+            ),
+        )
+
+    def resolve_disputed_entry(
+        self, request_id: str, statement_name: str, connection: str, asset: str, amount: str
+    ) -> None:
+        self._caller.call(
+            self._settlement.ResolveDisputedEntry,
+            custodian_pb2.ResolveDisputedEntryRequest(
+                request_id=request_id,
+                statement=statement_name,
+                connection=connection,
+                asset=asset,
+                amount=amount,
+            ),
+        )
+
     def get_statement_execution(self, statement_name: str) -> StatementExecution:
         response: custodian_pb2.GetStatementResponse = self._caller.call(
             self._settlement.GetStatement, custodian_pb2.GetStatementRequest(name=statement_name)

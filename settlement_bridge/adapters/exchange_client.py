@@ -99,6 +99,16 @@ class GrpcExchange:
             statement.SerializeToString(deterministic=True),
         )
 
+    def apply_adjustment(
+        self, request_id: str, connection: str, asset: str, amount: str, statement: str
+    ) -> None:
+        self._caller.call(
+            self._partner.ApplyAdjustment,
+            exchange_pb2.ApplyAdjustmentRequest(
+                request_id=request_id, connection=connection, asset=asset, amount=amount, statement=statement
+            ),
+        )
+
     def confirm_statement(
         self,
         request_id: str,

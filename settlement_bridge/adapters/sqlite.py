@@ -22,6 +22,7 @@ from service_kit.idempotency import RequestLog
 from service_kit.journal import JournalRecord
 from service_kit.statement_messages import content_from_message
 from settlement_bridge.domain.defaults import ConnectionState, DefaultOutcome, ExchangeDefault
+from settlement_bridge.domain.disputes import Dispute, DisputeState
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import (
@@ -142,13 +143,37 @@ CREATE TABLE exchange_defaults (
 ) WITHOUT ROWID;
 """
 
+# Issue 5: client disputes of statement entries.
+DISPUTES_SCHEMA = """
+CREATE TABLE disputes (
+    number INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    exchange_id TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    stated_units INTEGER NOT NULL,
+    claimed_units INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL,
+    decided_units INTEGER,
+    end_time_ms INTEGER,
+    settle_time_ms INTEGER,
+    UNIQUE (statement, client_id, exchange_id, asset)
+);
+"""
+
 MIGRATIONS = [
     REQUEST_LOG_MIGRATION,
     BRIDGE_SCHEMA,
     EXECUTE_ATTEMPTS_SCHEMA,
     EVENTS_SCHEMA,
     EXCHANGE_DEFAULTS_SCHEMA,
+    DISPUTES_SCHEMA,
 ]
+
+# How far back a dispute may reach for its statement's cycle.
+STATEMENT_SEARCH_CYCLES_MAX = 1000
 
 # Every table of numbered workflow records, and its columns: all of them, then those a save updates.
 _TRANSFER_TABLES = ("allocations", "deallocations")
@@ -487,6 +512,17 @@ class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
     def list_newest(self, limit: int) -> list[SettlementCycle]:
         return self._select("ORDER BY number DESC LIMIT ?", (limit,))
 
+    def with_statement(self, statement_name: str) -> SettlementCycle | None:
+        # Statements are few per exchange and cycle; the newest cycles are searched first.
+        exchange_id, _, _ = statement_name.removeprefix("exchanges/").partition("/")
+        for cycle in self._select(
+            "WHERE exchange_id = ? AND statement IS NOT NULL ORDER BY number DESC LIMIT ?",
+            (exchange_id, STATEMENT_SEARCH_CYCLES_MAX),
+        ):
+            if cycle.statement is not None and cycle.statement.name == statement_name:
+                return cycle
+        return None
+
     def _values(self, cycle: SettlementCycle) -> dict[str, object]:
         return {
             "number": cycle.number,
@@ -556,6 +592,105 @@ class SqliteEventLog:
         self.appended = True
 
 
+_DISPUTE_COLUMNS = (
+    "number, client_id, exchange_id, statement, asset, stated_units, claimed_units, reason, state, "
+    "create_time_ms, decided_units, end_time_ms, settle_time_ms"
+)
+
+
+class SqliteDisputeRepository:
+    """Disputes in SQLite."""
+
+    def __init__(self, database: sqlite_utils.Database) -> None:
+        self._database = database
+
+    def next_number(self) -> int:
+        return int(self._database.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM disputes").fetchone()[0])
+
+    def add(self, dispute: Dispute) -> None:
+        self._database.execute(
+            f"INSERT INTO disputes ({_DISPUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _dispute_row(dispute),
+        )
+
+    def save(self, dispute: Dispute) -> None:
+        cursor = self._database.execute(
+            "UPDATE disputes SET state = ?, decided_units = ?, end_time_ms = ?, settle_time_ms = ? "
+            "WHERE number = ?",
+            (
+                dispute.state.value,
+                dispute.decided_units,
+                dispute.end_time_ms,
+                dispute.settle_time_ms,
+                dispute.number,
+            ),
+        )
+        assert cursor.rowcount == 1, f"{dispute.name} was never added"
+
+    def get(self, number: int) -> Dispute | None:
+        found = self._select("WHERE number = ?", (number,))
+        return found[0] if found else None
+
+    def find(self, statement: str, connection: ConnectionName, asset: str) -> Dispute | None:
+        found = self._select(
+            "WHERE statement = ? AND client_id = ? AND exchange_id = ? AND asset = ?",
+            (statement, connection.client_id, connection.exchange_id, asset),
+        )
+        return found[0] if found else None
+
+    def list_of_client(self, client_id: str | None, limit: int) -> list[Dispute]:
+        return self._select(
+            "WHERE ? IS NULL OR client_id = ? ORDER BY number DESC LIMIT ?", (client_id, client_id, limit)
+        )
+
+    def list_to_settle(self, exchange_id: str, before_statement_number: int) -> list[Dispute]:
+        decided = self._select(
+            "WHERE exchange_id = ? AND state != 'OPEN' AND settle_time_ms IS NULL ORDER BY number",
+            (exchange_id,),
+        )
+        return [dispute for dispute in decided if dispute.statement_number < before_statement_number]
+
+    def _select(self, clauses: str, parameters: tuple[object, ...]) -> list[Dispute]:
+        rows = self._database.execute(
+            f"SELECT {_DISPUTE_COLUMNS} FROM disputes {clauses}", parameters
+        ).fetchall()
+        return [
+            Dispute(
+                number=row[0],
+                connection=ConnectionName(row[1], row[2]),
+                statement=row[3],
+                asset=row[4],
+                stated_units=row[5],
+                claimed_units=row[6],
+                reason=row[7],
+                state=DisputeState(row[8]),
+                create_time_ms=row[9],
+                decided_units=row[10],
+                end_time_ms=row[11],
+                settle_time_ms=row[12],
+            )
+            for row in rows
+        ]
+
+
+def _dispute_row(dispute: Dispute) -> tuple[object, ...]:
+    return (
+        dispute.number,
+        dispute.connection.client_id,
+        dispute.connection.exchange_id,
+        dispute.statement,
+        dispute.asset,
+        dispute.stated_units,
+        dispute.claimed_units,
+        dispute.reason,
+        dispute.state.value,
+        dispute.create_time_ms,
+        dispute.decided_units,
+        dispute.end_time_ms,
+        dispute.settle_time_ms,
+    )
+
+
 class SqliteTransaction:
     """The repositories over one open SQLite transaction."""
 
@@ -572,6 +707,7 @@ class SqliteTransaction:
         self.exchange_keys = SqliteExchangeKeyRepository(database)
         self.events = SqliteEventLog(database, clock)
         self.exchange_defaults = SqliteExchangeDefaultRepository(database)
+        self.disputes = SqliteDisputeRepository(database)
 
     def record_request(self, receipt: RequestReceipt) -> None:
         try:

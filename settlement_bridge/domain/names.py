@@ -55,6 +55,16 @@ _DEALLOCATION_NAME = _NameFormat(
     "DEALLOCATION_NAME_INVALID",
     "a deallocation name such as 'clients/acme/connections/okx-sim/deallocations/1'",
 )
+_DISPUTE_NAME = _NameFormat(
+    re.compile(rf"clients/({_IDENTIFIER})/connections/({_IDENTIFIER})/disputes/({_NUMBER})"),
+    "DISPUTE_NAME_INVALID",
+    "a dispute name such as 'clients/acme/connections/okx-sim/disputes/1'",
+)
+_STATEMENT_NAME = _NameFormat(
+    re.compile(rf"exchanges/({_IDENTIFIER})/statements/({_NUMBER})"),
+    "STATEMENT_NAME_INVALID",
+    "a statement name such as 'exchanges/okx-sim/statements/1'",
+)
 _SETTLEMENT_NAME = _NameFormat(
     re.compile(rf"settlements/({_NUMBER})"),
     "SETTLEMENT_NAME_INVALID",
@@ -116,6 +126,17 @@ def parse_deallocation_name(text: str, field_name: str) -> tuple[ConnectionName,
     """Parses `clients/{client}/connections/{exchange}/deallocations/{number}`."""
     match = _DEALLOCATION_NAME.match(text, field_name)
     return ConnectionName(match.group(1), match.group(2)), int(match.group(3))
+
+
+def parse_dispute_name(text: str, field_name: str) -> tuple[ConnectionName, int]:
+    """Parses `clients/{client}/connections/{exchange}/disputes/{number}`."""
+    match = _DISPUTE_NAME.match(text, field_name)
+    return ConnectionName(match.group(1), match.group(2)), int(match.group(3))
+
+
+def parse_statement_name(text: str, field_name: str) -> str:
+    """Returns the exchange id of `exchanges/{exchange}/statements/{number}` after checking the form."""
+    return _STATEMENT_NAME.match(text, field_name).group(1)
 
 
 def parse_settlement_name(text: str, field_name: str) -> int:

@@ -33,6 +33,9 @@ class SettlementStep(enum.Enum):
     VERIFY = "VERIFY"
     EXECUTE = "EXECUTE"
     CONFIRM = "CONFIRM"
+    # Disputes decided since earlier cycles settle: their held entries close at the custodian and
+    # an approved correction moves custody and mirror alike.
+    SETTLE_DISPUTES = "SETTLE_DISPUTES"
     RECONCILE = "RECONCILE"
     DONE = "DONE"
 
@@ -133,6 +136,11 @@ class SettlementCycle:
     def confirmed(self) -> None:
         """The exchange re-based its mirrors."""
         self._expect(SettlementStep.CONFIRM)
+        self.step = SettlementStep.SETTLE_DISPUTES
+
+    def disputes_settled(self) -> None:
+        """Every decided dispute of earlier statements has settled."""
+        self._expect(SettlementStep.SETTLE_DISPUTES)
         self.step = SettlementStep.RECONCILE
 
     def reconciled(self, breaks: tuple[ReconciliationBreak, ...], now_ms: int) -> None:

@@ -9,6 +9,7 @@ from oes.common.v1 import statement_pb2
 from service_kit.money import AssetScales
 from service_kit.timestamps import to_timestamp
 from settlement_bridge.domain.defaults import AssetUnits, ConnectionState
+from settlement_bridge.domain.disputes import Dispute, DisputeState
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.settlement import (
     ReconciliationBreak,
@@ -40,6 +41,7 @@ _SETTLEMENT_STEPS = {
     SettlementStep.VERIFY: bridge_pb2.SETTLEMENT_STEP_VERIFY,
     SettlementStep.EXECUTE: bridge_pb2.SETTLEMENT_STEP_EXECUTE,
     SettlementStep.CONFIRM: bridge_pb2.SETTLEMENT_STEP_CONFIRM,
+    SettlementStep.SETTLE_DISPUTES: bridge_pb2.SETTLEMENT_STEP_SETTLE_DISPUTES,
     SettlementStep.RECONCILE: bridge_pb2.SETTLEMENT_STEP_RECONCILE,
     SettlementStep.DONE: bridge_pb2.SETTLEMENT_STEP_DONE,
 }
@@ -150,3 +152,32 @@ def event_message(event: BridgeEvent) -> bridge_pb2.Event:
         client=event.client,
         attributes=dict(event.attributes),
     )
+
+
+_DISPUTE_STATES = {
+    DisputeState.OPEN: bridge_pb2.DISPUTE_STATE_OPEN,
+    DisputeState.RETRACTED: bridge_pb2.DISPUTE_STATE_RETRACTED,
+    DisputeState.APPROVED: bridge_pb2.DISPUTE_STATE_APPROVED,
+    DisputeState.REJECTED: bridge_pb2.DISPUTE_STATE_REJECTED,
+}
+
+
+def dispute_message(dispute: Dispute, assets: AssetScales) -> bridge_pb2.Dispute:
+    """One dispute."""
+    message = bridge_pb2.Dispute(
+        name=dispute.name,
+        statement=dispute.statement,
+        connection=dispute.connection.name,
+        asset=dispute.asset,
+        stated_amount=assets.format(dispute.asset, dispute.stated_units),
+        claimed_amount=assets.format(dispute.asset, dispute.claimed_units),
+        reason=dispute.reason,
+        state=_DISPUTE_STATES[dispute.state],
+        settled_amount=""
+        if dispute.decided_units is None
+        else assets.format(dispute.asset, dispute.decided_units),
+        create_time=to_timestamp(dispute.create_time_ms),
+    )
+    if dispute.end_time_ms is not None:
+        message.end_time.CopyFrom(to_timestamp(dispute.end_time_ms))
+    return message

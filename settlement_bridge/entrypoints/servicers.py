@@ -28,20 +28,24 @@ from service_kit.paging import (
 )
 from service_kit.streams import StreamSlots
 from service_kit.timestamps import to_timestamp
+from settlement_bridge.domain.disputes import REASON_LENGTH_MAX, Dispute
 from settlement_bridge.domain.names import (
     ConnectionName,
     parse_allocation_name,
     parse_client_name,
     parse_connection_name,
     parse_deallocation_name,
+    parse_dispute_name,
     parse_exchange_name,
     parse_settlement_name,
+    parse_statement_name,
 )
 from settlement_bridge.domain.settlement import SettlementCycle
 from settlement_bridge.domain.transfers import Allocation, Connection, Deallocation
 from settlement_bridge.entrypoints.messages import (
     break_message,
     connection_message,
+    dispute_message,
     event_message,
     settlement_message,
     transfer_message,
@@ -50,6 +54,7 @@ from settlement_bridge.entrypoints.venue_health import VenueHealthReport
 from settlement_bridge.service_layer.allocations import AllocationWorkflow
 from settlement_bridge.service_layer.connections import ConnectionService
 from settlement_bridge.service_layer.deallocations import DeallocationWorkflow
+from settlement_bridge.service_layer.disputes import DisputeService
 from settlement_bridge.service_layer.events import EventFeed
 from settlement_bridge.service_layer.settlement import SettlementCycles
 from settlement_bridge.service_layer.unit_of_work import (
@@ -108,7 +113,9 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
         request_log: RequestLog,
         assets: AssetScales,
         events: EventFeed,
+        disputes: DisputeService,
     ) -> None:
+        self._disputes = disputes
         self._events = events
         self._event_streams = StreamSlots(EVENT_STREAMS_MAX, "EVENT_STREAMS_EXHAUSTED")
         self._connections = connections
@@ -173,6 +180,87 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
             else ""
         )
         return transfers[:page_size], token
+
+    def CreateDispute(
+        self, request: bridge_pb2.CreateDisputeRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.CreateDisputeResponse:
+        validate_request_id(request.request_id)
+        connection = parse_connection_name(request.connection, "connection")
+        exchange_id = parse_statement_name(request.statement, "statement")
+        if exchange_id != connection.exchange_id:
+            raise invalid_argument(
+                "STATEMENT_OF_OTHER_EXCHANGE",
+                "statement",
+                f"{request.statement} is not a statement of {connection.name}",
+            )
+        self._assets.scale(request.asset, "asset")
+        claimed_units = self._assets.parse(
+            request.asset, request.claimed_amount, "claimed_amount", allow_negative=True, allow_zero=True
+        )
+        if not 1 <= len(request.reason) <= REASON_LENGTH_MAX or not request.reason.isprintable():
+            raise invalid_argument(
+                "REASON_INVALID", "reason", f"1 to {REASON_LENGTH_MAX} printable characters"
+            )
+        require_owner(current_principal(), connection.client_name)
+        method = "CreateDispute"
+
+        def response(dispute: Dispute) -> bridge_pb2.CreateDisputeResponse:
+            return bridge_pb2.CreateDisputeResponse(dispute=dispute_message(dispute, self._assets))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.CreateDisputeResponse,
+            lambda stored: stored,
+            lambda: response(
+                self._disputes.create(
+                    connection,
+                    request.statement,
+                    request.asset,
+                    claimed_units,
+                    request.reason,
+                    lambda created: RequestReceipt(method, request, response(created)),
+                )
+            ),
+        )
+
+    def RetractDispute(
+        self, request: bridge_pb2.RetractDisputeRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.RetractDisputeResponse:
+        validate_request_id(request.request_id)
+        connection, number = parse_dispute_name(request.name, "name")
+        require_owner(current_principal(), connection.client_name)
+        method = "RetractDispute"
+
+        def response(dispute: Dispute) -> bridge_pb2.RetractDisputeResponse:
+            return bridge_pb2.RetractDisputeResponse(dispute=dispute_message(dispute, self._assets))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.RetractDisputeResponse,
+            lambda stored: stored,
+            lambda: response(
+                self._disputes.retract(
+                    connection, number, lambda decided: RequestReceipt(method, request, response(decided))
+                )
+            ),
+        )
+
+    def ListDisputes(
+        self, request: bridge_pb2.ListDisputesRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ListDisputesResponse:
+        client_id: str | None = None
+        if request.client:
+            client_id = parse_client_name(request.client, "client")
+            require_owner(current_principal(), request.client)
+        elif (own := _client_filter()) is not None:
+            client_id = parse_client_name(own, "client")
+        return bridge_pb2.ListDisputesResponse(
+            disputes=[dispute_message(dispute, self._assets) for dispute in self._disputes.list(client_id)]
+        )
 
     def StreamEvents(
         self, request: bridge_pb2.StreamEventsRequest, context: grpc.ServicerContext
@@ -331,7 +419,9 @@ class BridgeAdminServicer(bridge_pb2_grpc.BridgeAdminServiceServicer):
         assets: AssetScales,
         *,
         venue_health: VenueHealthReport,
+        disputes: DisputeService,
     ) -> None:
+        self._disputes = disputes
         self._settlements = settlements
         self._request_log = request_log
         self._assets = assets
@@ -364,6 +454,47 @@ class BridgeAdminServicer(bridge_pb2_grpc.BridgeAdminServiceServicer):
             bridge_pb2.RunSettlementCycleResponse,
             retry,
             lambda: self._response(self._settlements.run(exchange_id, receipt)),
+        )
+
+    def ResolveDispute(
+        self, request: bridge_pb2.ResolveDisputeRequest, context: grpc.ServicerContext
+    ) -> bridge_pb2.ResolveDisputeResponse:
+        validate_request_id(request.request_id)
+        connection, number = parse_dispute_name(request.name, "name")
+        if request.resolved_amount and not request.approve:
+            raise invalid_argument(
+                "RESOLVED_AMOUNT_NOT_ALLOWED", "resolved_amount", "only an approval settles at another amount"
+            )
+        dispute = self._disputes.get(connection, number)
+        decided_units = None
+        if request.resolved_amount:
+            decided_units = self._assets.parse(
+                dispute.asset,
+                request.resolved_amount,
+                "resolved_amount",
+                allow_negative=True,
+                allow_zero=True,
+            )
+        method = "ResolveDispute"
+
+        def response(decided: Dispute) -> bridge_pb2.ResolveDisputeResponse:
+            return bridge_pb2.ResolveDisputeResponse(dispute=dispute_message(decided, self._assets))
+
+        return _accept_once(
+            self._request_log,
+            method,
+            request,
+            bridge_pb2.ResolveDisputeResponse,
+            lambda stored: stored,
+            lambda: response(
+                self._disputes.resolve(
+                    connection,
+                    number,
+                    request.approve,
+                    decided_units,
+                    lambda decided: RequestReceipt(method, request, response(decided)),
+                )
+            ),
         )
 
     def Reconcile(

@@ -146,6 +146,18 @@ class CustodianPort(Protocol):
         """Returns every balance of one owner (`clients/{client}`)."""
         ...
 
+    def dispute_statement_entry(
+        self, request_id: str, statement_name: str, connection: str, asset: str, reason: str
+    ) -> None:
+        """Holds one entry of a submitted statement: its execution moves nothing for it."""
+        ...
+
+    def resolve_disputed_entry(
+        self, request_id: str, statement_name: str, connection: str, asset: str, amount: str
+    ) -> None:
+        """Settles a held entry at `amount` (a decimal; "0" closes it without a transfer)."""
+        ...
+
     def release_on_default(
         self, request_id: str, exchange_name: str, apply_last_statement: bool
     ) -> DefaultRelease:
@@ -190,6 +202,12 @@ class ExchangePort(Protocol):
 
     def create_statement(self, request_id: str) -> IssuedStatement:
         """Closes the period and returns the signed statement (the same one on a retry)."""
+        ...
+
+    def apply_adjustment(
+        self, request_id: str, connection: str, asset: str, amount: str, statement: str
+    ) -> None:
+        """Moves a mirror by an adjustment the custodian settled (`mirror += amount`)."""
         ...
 
     def confirm_statement(

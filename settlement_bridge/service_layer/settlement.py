@@ -29,6 +29,7 @@ from settlement_bridge.domain.settlement import (
     reconcile,
     statement_problem,
 )
+from settlement_bridge.service_layer.disputes import DisputeService
 from settlement_bridge.service_layer.locks import FreezeWindow
 from settlement_bridge.service_layer.ports import (
     CrashPoints,
@@ -47,8 +48,8 @@ SettlementReceipt = Callable[[SettlementCycle], RequestReceipt]
 
 # How many recent cycles the scheduler looks through for each exchange's last one at start.
 CATCH_UP_LOOKBACK_CYCLES = 1000
-# Cutoff, verify, execute, confirm, reconcile: one pass each.
-SETTLEMENT_STEPS_MAX = 6
+# Cutoff, verify, execute, confirm, settle disputes, reconcile: one pass each.
+SETTLEMENT_STEPS_MAX = 7
 # Reason a cycle fails when the venue's identity is not the exchange the bridge expects there.
 VENUE_IDENTITY_MISMATCH = "VENUE_IDENTITY_MISMATCH"
 
@@ -64,8 +65,12 @@ class SettlementCycles:
         assets: AssetScales,
         settlement_interval_ms: int,
         crash_points: CrashPoints,
+        disputes: DisputeService | None = None,
+        dispute_window_ms: int = 0,
     ) -> None:
-        assert settlement_interval_ms > 0
+        assert settlement_interval_ms > 0 and dispute_window_ms >= 0
+        self._disputes = disputes
+        self._dispute_window_ms = dispute_window_ms
         self._crash_points = crash_points
         self._unit_of_work = unit_of_work
         self._venues = venues
@@ -207,6 +212,18 @@ class SettlementCycles:
             running = transaction.settlements.list_running(exchange_id)
         return [self._drive(cycle.number) for cycle in running]
 
+    def _after_window(self, number: int) -> None:
+        """The dispute window of a cycle's statement closed: the cycle executes."""
+        try:
+            cycle = self.resume(number)
+            log.info("settlement_after_dispute_window", settlement=cycle.name, state=cycle.state.value)
+        except ServiceError as error:
+            log.warning(
+                "settlement_after_dispute_window_interrupted",
+                settlement=f"settlements/{number}",
+                reason=error.reason,
+            )
+
     def _drive(self, number: int) -> SettlementCycle:
         with self._unit_of_work.transaction() as transaction:
             exchange_id = transaction.settlements.get(number).exchange_id  # type: ignore[union-attr]
@@ -312,6 +329,14 @@ class SettlementCycles:
                     cycle.request_id("confirm"), cycle.statement.name, execution.settled_entries
                 )
             cycle.confirmed()
+        elif step is SettlementStep.SETTLE_DISPUTES:
+            if self._disputes is not None:
+                assert cycle.statement is not None
+                # The exchange re-based what settled; decided disputes of earlier statements now
+                # close, each at most once (their request_ids are fixed by the dispute).
+                with refusal_blocks(cycle.name):
+                    self._disputes.settle_decided(cycle.exchange_id, cycle.statement.content.number)
+            cycle.disputes_settled()
         elif step is SettlementStep.RECONCILE:
             cycle.reconciled(self._reconcile(cycle.exchange_id, exchange), self._clock.now_ms())
         else:
@@ -319,9 +344,27 @@ class SettlementCycles:
         return True
 
     def _execute(self, cycle: SettlementCycle) -> bool:
-        """Has the custodian verify and execute the statement; False while it awaits a top-up."""
+        """Has the custodian verify and execute the statement; False while it waits for the dispute
+        window to close or for a top-up."""
         assert cycle.statement is not None
         custodian = self._venues.custodian
+        # Measured on the bridge's clock from when it started the cycle (the exchange's clock may
+        # differ), so the window is the same length whatever the venues' clocks say.
+        window_end_ms = cycle.create_time_ms + self._dispute_window_ms
+        if self._dispute_window_ms and self._clock.now_ms() < window_end_ms:
+            # Recorded at the custodian now, so that a disputed entry can be held there; executed
+            # when the window closes (a timer resumes the cycle; a restart schedules it again).
+            try:
+                custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
+            except VenueRefusedError as refusal:
+                cycle.fail(refusal.reason, self._clock.now_ms())
+                return True
+            number = cycle.number
+            self._clock.schedule(
+                window_end_ms, f"dispute-window:{cycle.name}", lambda: self._after_window(number)
+            )
+            log.info("settlement_dispute_window", settlement=cycle.name, window_end_ms=window_end_ms)
+            return False
         try:
             custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
             execution = custodian.execute_statement(cycle.request_id("execute"), cycle.statement.name)

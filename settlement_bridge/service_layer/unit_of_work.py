@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from service_kit.commit_signal import CommitSignal
 from service_kit.idempotency import HasRequestId
 from settlement_bridge.domain.defaults import DefaultOutcome, ExchangeDefault
+from settlement_bridge.domain.disputes import Dispute
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import SettlementCycle
@@ -135,6 +136,10 @@ class SettlementRepository(Protocol):
         """Returns the exchange's most recent cycle that succeeded, or None."""
         ...
 
+    def with_statement(self, statement_name: str) -> SettlementCycle | None:
+        """The cycle that cut off the named statement, if any."""
+        ...
+
     def list_newest(self, limit: int) -> list[SettlementCycle]:
         """Returns at most `limit` cycles, newest first."""
         ...
@@ -157,6 +162,38 @@ class EventLog(Protocol):
 
     def append(self, kind: str, subject: str, client: str, attributes: Mapping[str, str]) -> None:
         """Appends one event (see settlement_bridge.domain.events.EventKind)."""
+        ...
+
+
+class DisputeRepository(Protocol):
+    """Disputes of statement entries."""
+
+    def next_number(self) -> int:
+        """The number the next dispute gets."""
+        ...
+
+    def add(self, dispute: Dispute) -> None:
+        """Records a new dispute."""
+        ...
+
+    def save(self, dispute: Dispute) -> None:
+        """Records a dispute's new state."""
+        ...
+
+    def get(self, number: int) -> Dispute | None:
+        """A dispute by number."""
+        ...
+
+    def find(self, statement: str, connection: ConnectionName, asset: str) -> Dispute | None:
+        """The dispute of one statement entry, if any."""
+        ...
+
+    def list_of_client(self, client_id: str | None, limit: int) -> list[Dispute]:
+        """A client's disputes (every client's for None), newest first."""
+        ...
+
+    def list_to_settle(self, exchange_id: str, before_statement_number: int) -> list[Dispute]:
+        """Decided, unsettled disputes of the exchange's statements numbered below the given one."""
         ...
 
 
@@ -186,6 +223,11 @@ class Transaction(Protocol):
     @property
     def exchange_keys(self) -> ExchangeKeyRepository:
         """Exchange statement keys."""
+        ...
+
+    @property
+    def disputes(self) -> DisputeRepository:
+        """Disputes."""
         ...
 
     @property

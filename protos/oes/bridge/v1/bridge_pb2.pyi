@@ -56,6 +56,7 @@ class SettlementStep(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SETTLEMENT_STEP_CONFIRM: _ClassVar[SettlementStep]
     SETTLEMENT_STEP_RECONCILE: _ClassVar[SettlementStep]
     SETTLEMENT_STEP_DONE: _ClassVar[SettlementStep]
+    SETTLEMENT_STEP_SETTLE_DISPUTES: _ClassVar[SettlementStep]
 CONNECTION_STATE_UNSPECIFIED: ConnectionState
 CONNECTION_STATE_ACTIVE: ConnectionState
 CONNECTION_STATE_DEFAULTED: ConnectionState
@@ -84,6 +85,7 @@ SETTLEMENT_STEP_EXECUTE: SettlementStep
 SETTLEMENT_STEP_CONFIRM: SettlementStep
 SETTLEMENT_STEP_RECONCILE: SettlementStep
 SETTLEMENT_STEP_DONE: SettlementStep
+SETTLEMENT_STEP_SETTLE_DISPUTES: SettlementStep
 
 class Connection(_message.Message):
     __slots__ = ("name", "client", "exchange", "create_time", "state", "default_outcome")

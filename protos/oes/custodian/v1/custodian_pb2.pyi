@@ -264,16 +264,18 @@ class DisputeStatementEntryResponse(_message.Message):
     def __init__(self, statement: _Optional[_Union[RecordedStatement, _Mapping]] = ...) -> None: ...
 
 class ResolveDisputedEntryRequest(_message.Message):
-    __slots__ = ("request_id", "statement", "connection", "asset")
+    __slots__ = ("request_id", "statement", "connection", "asset", "amount")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATEMENT_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     statement: str
     connection: str
     asset: str
-    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ...) -> None: ...
+    amount: str
+    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
 
 class ResolveDisputedEntryResponse(_message.Message):
     __slots__ = ("statement",)

@@ -883,9 +883,10 @@ class CustodySettlementServiceServicer:
 
     def ResolveDisputedEntry(self, request, context):
         """Settles a held (DISPUTED) entry of an executed statement as an adjustment transfer
-        (`{statement}/transfers/{client}/{asset}/adjustment`). A loss larger than the allocation
-        fails the entry and records a claim, as at execution; a gain the settlement account cannot
-        pay is refused (FAILED_PRECONDITION INSUFFICIENT_SETTLEMENT_FUNDS) and stays held.
+        (`{statement}/transfers/{client}/{asset}/adjustment`), at the stated amount or at
+        `amount`. A loss larger than the allocation fails the entry and records a claim, as at
+        execution; a gain the settlement account cannot pay is refused (FAILED_PRECONDITION
+        INSUFFICIENT_SETTLEMENT_FUNDS) and stays held.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -680,6 +680,26 @@ class ConfirmStatementResponse(_message.Message):
     state: StatementState
     def __init__(self, statement: _Optional[str] = ..., state: _Optional[_Union[StatementState, str]] = ...) -> None: ...
 
+class ApplyAdjustmentRequest(_message.Message):
+    __slots__ = ("request_id", "connection", "asset", "amount", "statement")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    connection: str
+    asset: str
+    amount: str
+    statement: str
+    def __init__(self, request_id: _Optional[str] = ..., connection: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., statement: _Optional[str] = ...) -> None: ...
+
+class ApplyAdjustmentResponse(_message.Message):
+    __slots__ = ("mirror",)
+    MIRROR_FIELD_NUMBER: _ClassVar[int]
+    mirror: str
+    def __init__(self, mirror: _Optional[str] = ...) -> None: ...
+
 class GetVenueRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -652,6 +652,11 @@ class PartnerServiceStub:
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.SerializeToString,
                 response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.FromString,
                 _registered_method=True)
+        self.ApplyAdjustment = channel.unary_unary(
+                '/oes.exchange.v1.PartnerService/ApplyAdjustment',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentResponse.FromString,
+                _registered_method=True)
         self.GetVenue = channel.unary_unary(
                 '/oes.exchange.v1.PartnerService/GetVenue',
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.GetVenueRequest.SerializeToString,
@@ -736,6 +741,15 @@ class PartnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyAdjustment(self, request, context):
+        """Moves a connection's mirror by an amount the custodian settled outside a statement: the
+        correction of a disputed entry an administrator approved at another amount
+        (`mirror += amount`). At most once per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetVenue(self, request, context):
         """Returns the venue's identity, state and statement public key.
         """
@@ -797,6 +811,11 @@ def add_PartnerServiceServicer_to_server(servicer, server):
                     servicer.ConfirmStatement,
                     request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.FromString,
                     response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.SerializeToString,
+            ),
+            'ApplyAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyAdjustment,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentResponse.SerializeToString,
             ),
             'GetVenue': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVenue,
@@ -1054,6 +1073,33 @@ class PartnerService:
             '/oes.exchange.v1.PartnerService/ConfirmStatement',
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.SerializeToString,
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.PartnerService/ApplyAdjustment',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentResponse.FromString,
             options,
             channel_credentials,
             insecure,
