@@ -282,6 +282,16 @@ class SqliteLedgerRepository:
         ).fetchall()
         return [Balance(account, asset, balance_units) for account, asset, balance_units in rows]
 
+    def allocated_to(self, exchange_id: str) -> list[Balance]:
+        """The `allocated` balance of every connection to the exchange, sorted by account then asset."""
+        suffix = f"/connections/{exchange_id}/allocated"
+        rows = self._database.execute(
+            "SELECT account, asset, balance_units FROM balances "
+            "WHERE owner LIKE 'clients/%' AND substr(account, -length(?)) = ? ORDER BY account, asset",
+            (suffix, suffix),
+        ).fetchall()
+        return [Balance(account, asset, balance_units) for account, asset, balance_units in rows]
+
     def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
         """Up to `limit` matching transfers after `query.after_sequence`, in ledger order."""
         assert limit > 0, limit

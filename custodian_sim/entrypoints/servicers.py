@@ -45,7 +45,7 @@ from custodian_sim.service_layer.services import CustodianService
 from custodian_sim.service_layer.unit_of_work import UnitOfWork
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
 from service_kit.auth import Principal, PrincipalKind, current_principal, require_owner
-from service_kit.errors import ServiceError, invalid_argument, unavailable
+from service_kit.errors import ServiceError, invalid_argument, permission_denied, unavailable
 from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
 from service_kit.paging import (
@@ -158,6 +158,25 @@ class CustodyServicer(_CustodianServicer, custodian_pb2_grpc.CustodyServiceServi
     def ListBalances(
         self, request: custodian_pb2.ListBalancesRequest, context: grpc.ServicerContext
     ) -> custodian_pb2.ListBalancesResponse:
+        if request.allocated_to:
+            if request.owner:
+                raise invalid_argument("OWNER_NOT_ALLOWED", "owner", "give either owner or allocated_to")
+            exchange = parse_owner_name(request.allocated_to, "allocated_to")
+            if not exchange.startswith("exchanges/"):
+                raise invalid_argument(
+                    "EXCHANGE_NAME_INVALID", "allocated_to", "an exchange like 'exchanges/okx-sim'"
+                )
+            principal = current_principal()
+            if principal.kind not in (PrincipalKind.BRIDGE, PrincipalKind.ADMIN):
+                raise permission_denied(
+                    "NOT_RESOURCE_OWNER",
+                    f"{principal.name} may not list every client's allocation; ask for your own owner",
+                    principal=principal.name,
+                )
+            balances = self._runner.read(lambda uow: self._service.allocated_to(uow, exchange))
+            return custodian_pb2.ListBalancesResponse(
+                balances=[messages.balance_message(balance, self._assets) for balance in balances]
+            )
         owner = parse_owner_name(request.owner, "owner")
         require_owner(current_principal(), owner)
         balances = self._runner.read(lambda uow: self._service.list_balances(uow, owner))

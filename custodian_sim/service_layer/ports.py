@@ -115,6 +115,10 @@ class LedgerRepository(Protocol):
         """Every balance of the accounts titled to `owner`, sorted by account then asset."""
         ...
 
+    def allocated_to(self, exchange_id: str) -> list[Balance]:
+        """The `allocated` balance of every connection to the exchange, sorted by account then asset."""
+        ...
+
     def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
         """Up to `limit` matching transfers after `query.after_sequence`, in ledger order."""
         ...

@@ -125,6 +125,11 @@ class CustodianService:
         self._require_owner_exists(uow, owner)
         return uow.ledger.balances_of_owner(owner)
 
+    def allocated_to(self, uow: UnitOfWork, exchange: str) -> list[Balance]:
+        """The `allocated` balance of every connection to the exchange, sorted by account then asset."""
+        self._require_owner_exists(uow, exchange)
+        return uow.ledger.allocated_to(exchange.removeprefix("exchanges/"))
+
     def list_transfers(self, uow: UnitOfWork, query: TransferQuery, page_size: int) -> TransferPage:
         """One page of the transfers touching the owner's accounts, oldest first."""
         assert page_size > 0, page_size

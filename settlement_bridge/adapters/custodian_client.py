@@ -147,9 +147,13 @@ class GrpcCustodian:
         return _execution(response.statement, statement_name)
 
     def list_balances(self, owner: str) -> list[CustodyBalance]:
-        response: custodian_pb2.ListBalancesResponse = self._caller.call(
-            self._custody.ListBalances, custodian_pb2.ListBalancesRequest(owner=owner)
-        )
+        return self._balances(custodian_pb2.ListBalancesRequest(owner=owner))
+
+    def list_allocated_to(self, exchange_name: str) -> list[CustodyBalance]:
+        return self._balances(custodian_pb2.ListBalancesRequest(allocated_to=exchange_name))
+
+    def _balances(self, request: custodian_pb2.ListBalancesRequest) -> list[CustodyBalance]:
+        response: custodian_pb2.ListBalancesResponse = self._caller.call(self._custody.ListBalances, request)
         balances = []
         for balance in response.balances:
             units = reconcilable_units(self._assets, balance.asset, balance.amount, "amount")

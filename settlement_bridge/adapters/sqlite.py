@@ -161,6 +161,7 @@ CREATE TABLE disputes (
     settle_time_ms INTEGER,
     UNIQUE (statement, client_id, exchange_id, asset)
 );
+CREATE INDEX events_subject ON events (subject, kind);
 """
 
 MIGRATIONS = [
@@ -591,6 +592,12 @@ class SqliteEventLog:
         )
         self.appended = True
 
+    def exists(self, kind: str, subject: str) -> bool:
+        row = self._database.execute(
+            "SELECT 1 FROM events WHERE kind = ? AND subject = ? LIMIT 1", (kind, subject)
+        ).fetchone()
+        return row is not None
+
 
 _DISPUTE_COLUMNS = (
     "number, client_id, exchange_id, statement, asset, stated_units, claimed_units, reason, state, "
@@ -745,7 +752,9 @@ class SqliteUnitOfWork:
         query = "SELECT sequence, time_ms, kind, subject, client, attributes FROM events WHERE sequence > ?"
         parameters: tuple[object, ...] = (after_sequence,)
         if client is not None:
-            query += " AND client = ?"
+            # A client sees its own events and the network-wide ones (settlements, margin calls,
+            # defaults), which name no client.
+            query += " AND client IN (?, '')"
             parameters += (client,)
         rows = self._database.connection().execute(f"{query} ORDER BY sequence LIMIT ?", (*parameters, limit))
         return [

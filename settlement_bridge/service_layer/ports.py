@@ -158,6 +158,10 @@ class CustodianPort(Protocol):
         """Settles a held entry at `amount` (a decimal; "0" closes it without a transfer)."""
         ...
 
+    def list_allocated_to(self, exchange_name: str) -> list[CustodyBalance]:
+        """The `allocated` balance of every connection to the exchange, in one call."""
+        ...
+
     def release_on_default(
         self, request_id: str, exchange_name: str, apply_last_statement: bool
     ) -> DefaultRelease:

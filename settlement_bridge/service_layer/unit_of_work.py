@@ -164,6 +164,10 @@ class EventLog(Protocol):
         """Appends one event (see settlement_bridge.domain.events.EventKind)."""
         ...
 
+    def exists(self, kind: str, subject: str) -> bool:
+        """Whether an event of that kind about that subject was appended already."""
+        ...
+
 
 class DisputeRepository(Protocol):
     """Disputes of statement entries."""

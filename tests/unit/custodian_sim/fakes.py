@@ -135,6 +135,13 @@ class FakeLedgerRepository:
             if account_owner(account) == owner
         ]
 
+    def allocated_to(self, exchange_id: str) -> list[Balance]:
+        return [
+            Balance(account, asset, units)
+            for (account, asset), units in sorted(self._state.balances.items())
+            if account.startswith("clients/") and account.endswith(f"/connections/{exchange_id}/allocated")
+        ]
+
     def list_transfers(self, query: TransferQuery, limit: int) -> list[PostedTransfer]:
         # Transfers are kept in posting order, so a transfer's sequence is its position from 1.
         found: list[PostedTransfer] = []

@@ -206,6 +206,15 @@ class FakeCustodian:
             if account.startswith(f"{owner}/")
         ]
 
+    def list_allocated_to(self, exchange_name: str) -> list[CustodyBalance]:
+        self._enter("list_allocated_to")
+        exchange_id = exchange_name.removeprefix("exchanges/")
+        return [
+            CustodyBalance(account, asset, units)
+            for (account, asset), units in sorted(self.balances.items())
+            if account.startswith("clients/") and account.endswith(f"/connections/{exchange_id}/allocated")
+        ]
+
     def count(self, method: str) -> int:
         """How many times `method` was called."""
         return self.calls.count(method)

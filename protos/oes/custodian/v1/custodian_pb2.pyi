@@ -122,10 +122,12 @@ class Balance(_message.Message):
     def __init__(self, account: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
 
 class ListBalancesRequest(_message.Message):
-    __slots__ = ("owner",)
+    __slots__ = ("owner", "allocated_to")
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_TO_FIELD_NUMBER: _ClassVar[int]
     owner: str
-    def __init__(self, owner: _Optional[str] = ...) -> None: ...
+    allocated_to: str
+    def __init__(self, owner: _Optional[str] = ..., allocated_to: _Optional[str] = ...) -> None: ...
 
 class ListBalancesResponse(_message.Message):
     __slots__ = ("balances",)
