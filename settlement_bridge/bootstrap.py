@@ -76,6 +76,8 @@ class BridgeConfig(ServiceConfig):
         default_factory=lambda: {EXCHANGE_DEFAULT: EXCHANGE_ADDRESS_DEFAULT}
     )
     settlement_interval_s: int = SETTLEMENT_INTERVAL_S_DEFAULT
+    # Per exchange id, a settlement interval of its own (sandbox seconds).
+    exchange_intervals_s: Mapping[str, int] = field(default_factory=dict)
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     circuit_policy: CircuitPolicy = field(default_factory=CircuitPolicy)
     # An exchange unreachable for longer than this (sandbox seconds) is declared in default.
@@ -89,6 +91,10 @@ class BridgeConfig(ServiceConfig):
     def __post_init__(self) -> None:
         assert self.exchange_addresses, "the bridge serves at least one exchange"
         assert self.settlement_interval_s > 0
+        assert set(self.exchange_intervals_s) <= set(self.exchange_addresses), (
+            "intervals of unknown exchanges"
+        )
+        assert all(interval_s > 0 for interval_s in self.exchange_intervals_s.values())
         assert self.default_grace_s > 0 and self.venue_check_interval_s > 0
         assert self.dispute_window_s >= 0
 
@@ -118,6 +124,13 @@ def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
         help="sandbox seconds an exchange may stay unreachable before the bridge declares it in default",
     )
     parser.add_argument(
+        "--exchange-interval-s",
+        action="append",
+        default=None,
+        metavar="ID=SECONDS",
+        help="a settlement interval of one exchange's own (repeat); others use --settlement-interval-s",
+    )
+    parser.add_argument(
         "--dispute-window-s",
         type=int,
         default=0,
@@ -129,6 +142,19 @@ def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
         default=VENUE_CHECK_INTERVAL_S_DEFAULT,
         help="sandbox seconds between two checks of each exchange's state",
     )
+
+
+def parse_exchange_intervals(specs: list[str] | None, exchanges: Mapping[str, str]) -> dict[str, int]:
+    """Reads `ID=SECONDS` settlement intervals of exchanges the bridge serves."""
+    intervals: dict[str, int] = {}
+    for spec in specs or []:
+        exchange_id, separator, seconds = spec.partition("=")
+        if not separator or exchange_id not in exchanges or not seconds.isdigit() or int(seconds) <= 0:
+            raise ValueError(
+                f"exchange interval {spec!r} must look like okx-sim=1800, for an exchange given in --exchange"
+            )
+        intervals[exchange_id] = int(seconds)
+    return intervals
 
 
 def parse_exchange_specs(specs: list[str] | None) -> dict[str, str]:
@@ -152,14 +178,16 @@ def bridge_config(service: ServiceConfig, arguments: argparse.Namespace) -> Brid
         raise ValueError("--dispute-window-s must not be negative")
     if arguments.default_grace_s <= 0 or arguments.venue_check_interval_s <= 0:
         raise ValueError("--default-grace-s and --venue-check-interval-s must be positive")
+    exchanges = parse_exchange_specs(arguments.exchange)
     return BridgeConfig(
         **{name: getattr(service, name) for name in ServiceConfig.__dataclass_fields__},
         custodian_address=arguments.custodian,
-        exchange_addresses=parse_exchange_specs(arguments.exchange),
+        exchange_addresses=exchanges,
         settlement_interval_s=arguments.settlement_interval_s,
         default_grace_s=arguments.default_grace_s,
         venue_check_interval_s=arguments.venue_check_interval_s,
         dispute_window_s=arguments.dispute_window_s,
+        exchange_intervals_s=parse_exchange_intervals(arguments.exchange_interval_s, exchanges),
     )
 
 
@@ -221,6 +249,7 @@ def build_bridge(config: ServiceConfig, clock: Clock, crash: Callable[[str], NoR
         faults,
         disputes,
         config.dispute_window_s * 1000,
+        {exchange_id: seconds * 1000 for exchange_id, seconds in config.exchange_intervals_s.items()},
     )
     allocations = AllocationWorkflow(
         unit_of_work, venues, clock, locks, faults, config.assets, settlements.freeze_window

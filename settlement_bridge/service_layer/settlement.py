@@ -10,7 +10,7 @@ the next run or resume asks the custodian again instead of cutting off a new per
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 
 import structlog
@@ -67,6 +67,7 @@ class SettlementCycles:
         crash_points: CrashPoints,
         disputes: DisputeService | None = None,
         dispute_window_ms: int = 0,
+        exchange_intervals_ms: Mapping[str, int] | None = None,
     ) -> None:
         assert settlement_interval_ms > 0 and dispute_window_ms >= 0
         self._disputes = disputes
@@ -77,6 +78,9 @@ class SettlementCycles:
         self._clock = clock
         self._assets = assets
         self._settlement_interval_ms = settlement_interval_ms
+        # An exchange may settle on its own interval; the others use the bridge's.
+        self._exchange_intervals_ms = dict(exchange_intervals_ms or {})
+        assert all(interval_ms > 0 for interval_ms in self._exchange_intervals_ms.values())
         # One cycle at a time per exchange: a second run waits until the first has ended.
         self._exchange_locks = {exchange_id: threading.Lock() for exchange_id in venues.exchanges}
         # Transfers of an exchange's connections wait while one of its cycles runs.
@@ -134,6 +138,10 @@ class SettlementCycles:
         """Sandbox time now."""
         return self._clock.now_ms()
 
+    def interval_ms(self, exchange_id: str) -> int:
+        """The settlement interval of an exchange."""
+        return self._exchange_intervals_ms.get(exchange_id, self._settlement_interval_ms)
+
     def freeze_window(self, exchange_id: str) -> AbstractContextManager[object]:
         """Held by allocations and deallocations of the exchange's connections: they run side by
         side but wait while a cycle of the exchange cuts off, executes and confirms."""
@@ -185,9 +193,10 @@ class SettlementCycles:
             newest = transaction.settlements.list_newest(CATCH_UP_LOOKBACK_CYCLES)
         for exchange_id in self._exchange_locks:
             last = next((cycle for cycle in newest if cycle.exchange_id == exchange_id), None)
-            due_ms = now_ms + self._settlement_interval_ms
+            interval_ms = self.interval_ms(exchange_id)
+            due_ms = now_ms + interval_ms
             if last is not None:
-                due_ms = max(now_ms, min(due_ms, last.create_time_ms + self._settlement_interval_ms))
+                due_ms = max(now_ms, min(due_ms, last.create_time_ms + interval_ms))
             self._schedule(exchange_id, due_ms)
 
     def _schedule(self, exchange_id: str, due_ms: int) -> None:
@@ -207,7 +216,7 @@ class SettlementCycles:
         except ServiceError as error:
             log.warning("scheduled_settlement_interrupted", exchange=exchange_id, reason=error.reason)
         finally:
-            self._schedule(exchange_id, due_ms + self._settlement_interval_ms)
+            self._schedule(exchange_id, due_ms + self.interval_ms(exchange_id))
 
     def _finish_running(self, exchange_id: str) -> list[SettlementCycle]:
         """Drives the exchange's running cycles; returns them as they stand (some may still wait)."""

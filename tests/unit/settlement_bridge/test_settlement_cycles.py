@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from service_kit.errors import ErrorCode, ServiceError
+from service_kit.faults import FaultRegistry
+from settlement_bridge.adapters.sqlite import SqliteUnitOfWork
+from settlement_bridge.bootstrap import CRASH_POINTS
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import (
     ReconciliationBreak,
@@ -12,8 +15,10 @@ from settlement_bridge.domain.settlement import (
     SettlementState,
     SettlementStep,
 )
+from settlement_bridge.service_layer.settlement import SettlementCycles
+from settlement_bridge.service_layer.venues import Venues
 from tests.unit.settlement_bridge.conftest import ACME, INTERVAL_MS, Bridge
-from tests.unit.settlement_bridge.fakes import BTC, USDT, refused, unavailable
+from tests.unit.settlement_bridge.fakes import ASSETS, BTC, USDT, refused, unavailable
 
 ALLOCATED_BTC = ("clients/acme/connections/okx-sim/allocated", "BTC")
 ALLOCATED_USDT = ("clients/acme/connections/okx-sim/allocated", "USDT")
@@ -295,3 +300,38 @@ def test_a_statement_that_settled_nothing_is_confirmed_with_no_entry_rebased(bri
     assert bridge.exchange.confirmed_entries[cycle_statement(cycle)] == ()
     assert bridge.exchange.books[(ACME.name, "USDT")].mirror_units == 50_000 * USDT
     assert bridge.exchange.books[(ACME.name, "USDT")].unsettled_units == -60_060 * USDT
+
+
+def test_an_exchange_with_an_interval_of_its_own_settles_on_it(bridge: Bridge) -> None:
+    allocate_and_buy_one_btc(bridge)
+    own_interval_ms = INTERVAL_MS // 4
+    faults = FaultRegistry(bridge.clock, 1)
+    faults.add_crash_points(CRASH_POINTS)
+    cycles = SettlementCycles(
+        SqliteUnitOfWork(bridge.database, bridge.request_log, bridge.clock),
+        Venues(bridge.custodian, {bridge.exchange.exchange_id: bridge.exchange}),
+        bridge.clock,
+        ASSETS,
+        INTERVAL_MS,
+        faults,
+        exchange_intervals_ms={bridge.exchange.exchange_id: own_interval_ms},
+    )
+    cycles.schedule()
+
+    assert bridge.clock.next_timer_ms() == bridge.clock.now_ms() + own_interval_ms
+    bridge.clock.advance(own_interval_ms)
+    assert [cycle.state for cycle in cycles.list_newest(10)] == [SettlementState.SUCCEEDED]
+    assert bridge.clock.next_timer_ms() == bridge.clock.now_ms() + own_interval_ms
+
+
+def test_a_bridge_that_was_down_catches_up_with_one_cycle(bridge: Bridge) -> None:
+    allocate_and_buy_one_btc(bridge)
+    bridge.settlements.run(bridge.exchange.exchange_id)
+    # The bridge was down for three intervals: at start one cycle is due at once, not three.
+    bridge.clock.advance(3 * INTERVAL_MS)
+    bridge.settlements.schedule()
+
+    assert bridge.clock.next_timer_ms() == bridge.clock.now_ms()
+    assert bridge.clock.advance(1) == 1
+    assert [cycle.number for cycle in bridge.settlements.list_newest(10)] == [2, 1]
+    assert bridge.clock.next_timer_ms() == bridge.clock.now_ms() - 1 + INTERVAL_MS
