@@ -9,7 +9,7 @@ from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
 from service_kit.money import AssetScales
 from service_kit.statement import StatementEntryContent
 from settlement_bridge.adapters.venue_calls import VenueCaller, reconcilable_units
-from settlement_bridge.domain.settlement import IssuedStatement
+from settlement_bridge.domain.settlement import EntryResult, IssuedStatement
 from settlement_bridge.service_layer.ports import (
     CustodyBalance,
     DefaultRelease,
@@ -210,8 +210,17 @@ _PARTLY_EXECUTED_STATES = (
 
 def _execution(recorded: custodian_pb2.RecordedStatement, statement_name: str) -> StatementExecution:
     """What a recorded statement's state means to the cycle; a statement not executed is a refusal."""
+    results = tuple(
+        EntryResult(
+            outcome.connection,
+            outcome.asset,
+            custodian_pb2.EntryState.Name(outcome.state).removeprefix("ENTRY_STATE_"),
+            outcome.reason,
+        )
+        for outcome in recorded.entry_outcomes
+    )
     if recorded.state == custodian_pb2.STATEMENT_STATE_SUCCEEDED:
-        return StatementExecution()
+        return StatementExecution(entry_results=results)
     if recorded.state == custodian_pb2.STATEMENT_STATE_AWAITING_TOP_UP:
         return StatementExecution(awaiting_top_up=True)
     if recorded.state in _PARTLY_EXECUTED_STATES:
@@ -220,7 +229,8 @@ def _execution(recorded: custodian_pb2.RecordedStatement, statement_name: str) -
                 StatementEntryContent(outcome.connection, outcome.asset, outcome.amount)
                 for outcome in recorded.entry_outcomes
                 if outcome.state == custodian_pb2.ENTRY_STATE_SETTLED
-            )
+            ),
+            entry_results=results,
         )
     state = custodian_pb2.StatementState.Name(recorded.state)
     raise VenueRefusedError(

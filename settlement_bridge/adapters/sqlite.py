@@ -26,6 +26,7 @@ from settlement_bridge.domain.disputes import Dispute, DisputeState
 from settlement_bridge.domain.events import BridgeEvent
 from settlement_bridge.domain.names import ConnectionName
 from settlement_bridge.domain.settlement import (
+    EntryResult,
     IssuedStatement,
     ReconciliationBreak,
     SettlementCycle,
@@ -162,6 +163,7 @@ CREATE TABLE disputes (
     UNIQUE (statement, client_id, exchange_id, asset)
 );
 CREATE INDEX events_subject ON events (subject, kind);
+ALTER TABLE settlement_cycles ADD COLUMN entry_results TEXT NOT NULL DEFAULT '[]';
 """
 
 MIGRATIONS = [
@@ -203,6 +205,7 @@ _SETTLEMENT_COLUMNS = (
     "create_time_ms",
     "end_time_ms",
     "execute_attempts",
+    "entry_results",
 )
 _SETTLEMENT_SAVED_COLUMNS = (
     "state",
@@ -212,6 +215,7 @@ _SETTLEMENT_SAVED_COLUMNS = (
     "reason",
     "end_time_ms",
     "execute_attempts",
+    "entry_results",
 )
 
 
@@ -536,6 +540,12 @@ class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
             "create_time_ms": cycle.create_time_ms,
             "end_time_ms": cycle.end_time_ms,
             "execute_attempts": cycle.execute_attempts,
+            "entry_results": json.dumps(
+                [
+                    [result.connection, result.asset, result.state, result.reason]
+                    for result in cycle.entry_results
+                ]
+            ),
         }
 
     def _record(self, values: dict[str, Any]) -> SettlementCycle:
@@ -550,6 +560,7 @@ class SqliteSettlementRepository(SqliteNumberedRepository[SettlementCycle]):
             create_time_ms=values["create_time_ms"],
             end_time_ms=values["end_time_ms"],
             execute_attempts=values["execute_attempts"],
+            entry_results=tuple(EntryResult(*item) for item in json.loads(values["entry_results"])),
         )
 
 

@@ -70,6 +70,16 @@ class ReconciliationBreak:
     mirror_units: int
 
 
+@dataclass(frozen=True)
+class EntryResult:
+    """What the custodian did with one entry: SETTLED, FAILED (with a reason) or DISPUTED."""
+
+    connection: str
+    asset: str
+    state: str
+    reason: str = ""
+
+
 @dataclass
 class SettlementCycle:
     """One settlement cycle of one exchange, persisted after every step."""
@@ -85,6 +95,8 @@ class SettlementCycle:
     end_time_ms: int | None = None
     # How often the custodian was asked again to execute a statement awaiting a top-up.
     execute_attempts: int = 0
+    # Per entry, what the custodian did with it, once executed.
+    entry_results: tuple[EntryResult, ...] = ()
 
     def __post_init__(self) -> None:
         assert self.number > 0
@@ -128,9 +140,10 @@ class SettlementCycle:
         self._expect(SettlementStep.VERIFY)
         self.step = SettlementStep.EXECUTE
 
-    def executed(self) -> None:
+    def executed(self, entry_results: tuple[EntryResult, ...] = ()) -> None:
         """The custodian verified, recorded and executed the statement."""
         self._expect(SettlementStep.EXECUTE)
+        self.entry_results = entry_results
         self.step = SettlementStep.CONFIRM
 
     def confirmed(self) -> None:

@@ -116,6 +116,20 @@ def settlement_message(
             del statement.entries[:]
             statement.entries.extend(own_entries)
         message.statement.CopyFrom(statement)
+        results = {(result.connection, result.asset): result for result in cycle.entry_results}
+        for entry in statement.entries:
+            result = results.get((entry.connection, entry.asset))
+            message.entries.append(
+                bridge_pb2.SettlementEntry(
+                    connection=entry.connection,
+                    asset=entry.asset,
+                    amount=entry.amount,
+                    state=_ENTRY_STATES.get(result.state, bridge_pb2.ENTRY_STATE_PENDING)
+                    if result is not None
+                    else bridge_pb2.ENTRY_STATE_PENDING,
+                    reason="" if result is None else result.reason,
+                )
+            )
     for found in cycle.breaks:
         if client_name is None or _owned_by(found.connection, client_name):
             message.breaks.append(break_message(found, assets))
@@ -132,6 +146,14 @@ def break_message(found: ReconciliationBreak, assets: AssetScales) -> bridge_pb2
         allocated=_format(assets, found.asset, found.allocated_units),
         mirror=_format(assets, found.asset, found.mirror_units),
     )
+
+
+_ENTRY_STATES = {
+    "PENDING": bridge_pb2.ENTRY_STATE_PENDING,
+    "SETTLED": bridge_pb2.ENTRY_STATE_SETTLED,
+    "FAILED": bridge_pb2.ENTRY_STATE_FAILED,
+    "DISPUTED": bridge_pb2.ENTRY_STATE_DISPUTED,
+}
 
 
 def _owned_by(connection: str, client_name: str) -> bool:

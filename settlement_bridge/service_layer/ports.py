@@ -14,7 +14,7 @@ from typing import Protocol
 
 from service_kit.errors import ErrorCode, ServiceError, not_found, unavailable
 from service_kit.statement import StatementEntryContent
-from settlement_bridge.domain.settlement import IssuedStatement
+from settlement_bridge.domain.settlement import EntryResult, IssuedStatement
 
 
 class VenueRefusedError(Exception):
@@ -78,6 +78,8 @@ class StatementExecution:
     # When the custodian settled only some entries (possibly none): those, as signed. None when
     # every entry settled (or while waiting).
     settled_entries: tuple[StatementEntryContent, ...] | None = None
+    # What became of every entry, once executed.
+    entry_results: tuple[EntryResult, ...] = ()
 
     def __post_init__(self) -> None:
         assert not (self.awaiting_top_up and self.settled_entries is not None)

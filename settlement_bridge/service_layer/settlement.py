@@ -404,7 +404,7 @@ class SettlementCycles:
                         },
                     )
             return False
-        cycle.executed()
+        cycle.executed(execution.entry_results)
         return True
 
     def _verify(self, cycle: SettlementCycle, exchange: ExchangePort) -> None:

@@ -121,6 +121,10 @@ def test_a_disputed_entry_is_held_and_its_decision_settles_in_the_next_cycle(
         bridge_pb2.GetSettlementRequest(name=first.name), metadata=bearer(ADMIN)
     ).settlement
     assert executed.state == bridge_pb2.SETTLEMENT_STATE_SUCCEEDED, executed.reason
+    assert {(entry.asset, entry.state) for entry in executed.entries} == {
+        ("BTC", bridge_pb2.ENTRY_STATE_SETTLED),
+        ("USDT", bridge_pb2.ENTRY_STATE_DISPUTED),
+    }
     held = books(sandbox)
     assert held[(ALLOCATED, "BTC")] == 5 * BTC // 2
     assert held[(ALLOCATED, "USDT")] == 100_000 * USDT, "the disputed loss is held"

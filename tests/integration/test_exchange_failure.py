@@ -324,6 +324,11 @@ def test_a_wrong_amount_fails_the_entry_whose_loss_exceeds_the_allocation(
     assert recorded.state == custodian_pb2.STATEMENT_STATE_PARTIALLY_SUCCEEDED
     outcomes = {outcome.asset: outcome.reason for outcome in recorded.entry_outcomes}
     assert outcomes[failed_asset] == "LOSS_EXCEEDS_ALLOCATION"
+    # The bridge reports each entry's outcome with the settlement.
+    assert {(entry.asset, entry.state, entry.reason) for entry in settlement.entries} == {
+        (failed_asset, bridge_pb2.ENTRY_STATE_FAILED, "LOSS_EXCEEDS_ALLOCATION"),
+        (settled_asset, bridge_pb2.ENTRY_STATE_SETTLED, ""),
+    }
     custody = sandbox.custody_units("clients/acme")
     assert custody.get((ALLOCATED, failed_asset), 0) == custody_before.get((ALLOCATED, failed_asset), 0)
     assert (

@@ -25,6 +25,14 @@ class DisputeState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISPUTE_STATE_APPROVED: _ClassVar[DisputeState]
     DISPUTE_STATE_REJECTED: _ClassVar[DisputeState]
 
+class EntryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENTRY_STATE_UNSPECIFIED: _ClassVar[EntryState]
+    ENTRY_STATE_PENDING: _ClassVar[EntryState]
+    ENTRY_STATE_SETTLED: _ClassVar[EntryState]
+    ENTRY_STATE_FAILED: _ClassVar[EntryState]
+    ENTRY_STATE_DISPUTED: _ClassVar[EntryState]
+
 class CircuitState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CIRCUIT_STATE_UNSPECIFIED: _ClassVar[CircuitState]
@@ -65,6 +73,11 @@ DISPUTE_STATE_OPEN: DisputeState
 DISPUTE_STATE_RETRACTED: DisputeState
 DISPUTE_STATE_APPROVED: DisputeState
 DISPUTE_STATE_REJECTED: DisputeState
+ENTRY_STATE_UNSPECIFIED: EntryState
+ENTRY_STATE_PENDING: EntryState
+ENTRY_STATE_SETTLED: EntryState
+ENTRY_STATE_FAILED: EntryState
+ENTRY_STATE_DISPUTED: EntryState
 CIRCUIT_STATE_UNSPECIFIED: CircuitState
 CIRCUIT_STATE_CLOSED: CircuitState
 CIRCUIT_STATE_OPEN: CircuitState
@@ -252,7 +265,7 @@ class ReconciliationBreak(_message.Message):
     def __init__(self, connection: _Optional[str] = ..., asset: _Optional[str] = ..., allocated: _Optional[str] = ..., mirror: _Optional[str] = ...) -> None: ...
 
 class Settlement(_message.Message):
-    __slots__ = ("name", "exchange", "state", "step", "statement", "breaks", "reason", "create_time", "end_time")
+    __slots__ = ("name", "exchange", "state", "step", "statement", "breaks", "reason", "create_time", "end_time", "entries")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -262,6 +275,7 @@ class Settlement(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
     name: str
     exchange: str
     state: SettlementState
@@ -271,7 +285,22 @@ class Settlement(_message.Message):
     reason: str
     create_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., exchange: _Optional[str] = ..., state: _Optional[_Union[SettlementState, str]] = ..., step: _Optional[_Union[SettlementStep, str]] = ..., statement: _Optional[_Union[_statement_pb2.SettlementStatement, _Mapping]] = ..., breaks: _Optional[_Iterable[_Union[ReconciliationBreak, _Mapping]]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    entries: _containers.RepeatedCompositeFieldContainer[SettlementEntry]
+    def __init__(self, name: _Optional[str] = ..., exchange: _Optional[str] = ..., state: _Optional[_Union[SettlementState, str]] = ..., step: _Optional[_Union[SettlementStep, str]] = ..., statement: _Optional[_Union[_statement_pb2.SettlementStatement, _Mapping]] = ..., breaks: _Optional[_Iterable[_Union[ReconciliationBreak, _Mapping]]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[SettlementEntry, _Mapping]]] = ...) -> None: ...
+
+class SettlementEntry(_message.Message):
+    __slots__ = ("connection", "asset", "amount", "state", "reason")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    connection: str
+    asset: str
+    amount: str
+    state: EntryState
+    reason: str
+    def __init__(self, connection: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., state: _Optional[_Union[EntryState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GetSettlementRequest(_message.Message):
     __slots__ = ("name",)
