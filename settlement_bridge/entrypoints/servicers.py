@@ -95,6 +95,17 @@ def _accept_once(
         return retry(stored)
 
 
+def _client_scope(client: str) -> str | None:
+    """The client id a list is narrowed to: the one asked for (if the caller may), the caller's own
+    for a client, or None (every client) for the admin."""
+    if client:
+        client_id = parse_client_name(client, "client")
+        require_owner(current_principal(), client)
+        return client_id
+    own = _client_filter()
+    return None if own is None else parse_client_name(own, "client")
+
+
 def _client_filter() -> str | None:
     """The client whose own entries a settlement is narrowed to, or None for admin."""
     principal = current_principal()
@@ -128,12 +139,7 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
     def ListConnections(
         self, request: bridge_pb2.ListConnectionsRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.ListConnectionsResponse:
-        client_id: str | None = None
-        if request.client:
-            client_id = parse_client_name(request.client, "client")
-            require_owner(current_principal(), request.client)
-        elif (own := _client_filter()) is not None:
-            client_id = parse_client_name(own, "client")
+        client_id = _client_scope(request.client)
         return bridge_pb2.ListConnectionsResponse(
             connections=[
                 connection_message(connection, self._assets)
@@ -252,12 +258,7 @@ class SettlementNetworkServicer(bridge_pb2_grpc.SettlementNetworkServiceServicer
     def ListDisputes(
         self, request: bridge_pb2.ListDisputesRequest, context: grpc.ServicerContext
     ) -> bridge_pb2.ListDisputesResponse:
-        client_id: str | None = None
-        if request.client:
-            client_id = parse_client_name(request.client, "client")
-            require_owner(current_principal(), request.client)
-        elif (own := _client_filter()) is not None:
-            client_id = parse_client_name(own, "client")
+        client_id = _client_scope(request.client)
         return bridge_pb2.ListDisputesResponse(
             disputes=[dispute_message(dispute, self._assets) for dispute in self._disputes.list(client_id)]
         )

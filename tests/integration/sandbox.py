@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import custodian_sim.bootstrap
 import exchange_sim.bootstrap
@@ -166,3 +168,23 @@ def start_sandbox(tmp_path: Path, bridge_build: BridgeBuild = build_bridge) -> S
     ).connection
     assert connection.name == CONNECTION
     return built
+
+
+class Crashed(BaseException):
+    """Unwinds the bridge's thread where the process would have exited."""
+
+
+class InProcessCrash:
+    """The crash action of an in-process bridge: stop its server at once and unwind."""
+
+    def __init__(self) -> None:
+        self.running: RunningService | None = None
+        self.points: list[str] = []
+
+    def __call__(self, point: str) -> NoReturn:
+        self.points.append(point)
+        running = self.running
+        assert running is not None
+        # Stopped from another thread: this one is inside a call the stop would wait for.
+        threading.Thread(target=running.server.stop, args=(0,)).start()
+        raise Crashed(point)

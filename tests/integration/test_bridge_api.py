@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import grpc
 import pytest
@@ -24,11 +23,18 @@ from oes.control.v1 import control_pb2, control_pb2_grpc
 from oes.custodian.v1 import custodian_pb2, custodian_pb2_grpc
 from oes.exchange.v1 import exchange_pb2
 from service_kit.auth import ADMIN, Principal
-from service_kit.config import RunningService
 from service_kit.rpc_errors import remote_error
 from settlement_bridge.bootstrap import builder
 from tests.integration import sandbox as sandbox_module
-from tests.integration.sandbox import ALLOCATED, BTC, CONNECTION, Sandbox, start_bridge, start_sandbox
+from tests.integration.sandbox import (
+    ALLOCATED,
+    BTC,
+    CONNECTION,
+    InProcessCrash,
+    Sandbox,
+    start_bridge,
+    start_sandbox,
+)
 from tests.integration.settlement_bridge.conftest import ACME, GLOBEX, channel
 from tests.integration.support import bearer
 
@@ -777,26 +783,6 @@ def test_a_short_settlement_account_holds_the_cycle_with_one_margin_call(
         assert [record.kind for record in journal(sandbox).events].count("MARGIN_CALL") == 1
     finally:
         sandbox.stop()
-
-
-class Crashed(BaseException):
-    """Unwinds the bridge's thread where its process would have exited at a crash point."""
-
-
-class InProcessCrash:
-    """The crash action of an in-process bridge: stop its server at once and unwind."""
-
-    def __init__(self) -> None:
-        self.running: RunningService | None = None
-        self.points: list[str] = []
-
-    def __call__(self, point: str) -> NoReturn:
-        self.points.append(point)
-        running = self.running
-        assert running is not None
-        # Stopped from another thread: this one is inside a call the stop would wait for.
-        threading.Thread(target=running.server.stop, args=(0,)).start()
-        raise Crashed(point)
 
 
 def test_a_margin_call_is_not_repeated_after_a_crash_in_the_execute_step(

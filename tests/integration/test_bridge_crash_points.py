@@ -10,10 +10,8 @@ its server at once; `tests/e2e/test_bridge_crash.py` does the same with a real p
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import grpc
 import pytest
@@ -22,34 +20,21 @@ from oes.bridge.v1 import bridge_pb2
 from oes.control.v1 import control_pb2, control_pb2_grpc
 from oes.exchange.v1 import exchange_pb2
 from service_kit.auth import ADMIN
-from service_kit.config import RunningService
 from settlement_bridge.bootstrap import CRASH_POINTS, builder
-from tests.integration.sandbox import ALLOCATED, BTC, CONNECTION, Sandbox, start_bridge, start_sandbox
+from tests.integration.sandbox import (
+    ALLOCATED,
+    BTC,
+    CONNECTION,
+    InProcessCrash,
+    Sandbox,
+    start_bridge,
+    start_sandbox,
+)
 from tests.integration.settlement_bridge.conftest import ACME
 from tests.integration.support import ASSETS, bearer
 
 USDT = 10**6
 OWNERS = ("clients/acme", "exchanges/okx-sim", "world")
-
-
-class Crashed(BaseException):
-    """Unwinds the bridge's thread where the process would have exited."""
-
-
-class InProcessCrash:
-    """The crash action of an in-process bridge: stop its server at once and unwind."""
-
-    def __init__(self) -> None:
-        self.running: RunningService | None = None
-        self.points: list[str] = []
-
-    def __call__(self, point: str) -> NoReturn:
-        self.points.append(point)
-        running = self.running
-        assert running is not None
-        # Stopped from another thread: this one is inside a call the stop would wait for.
-        threading.Thread(target=running.server.stop, args=(0,)).start()
-        raise Crashed(point)
 
 
 @pytest.fixture()
