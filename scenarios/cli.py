@@ -1,4 +1,4 @@
-"""The `oes` command: `up` runs the sandbox, `demo` narrates a settlement, `tokens` lists tokens."""
+"""The `oes` command: `up`, `demo` (a narrated settlement), `tokens`, `scenario list|validate`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ from scenarios.endpoints import (
     EXCHANGE_PORT_DEFAULT,
     Endpoints,
     client_principal,
+)
+from scenarios.scenario_file import (
+    ScenarioError,
+    find_scenario,
+    first_comment_line,
+    library_scenarios,
+    load_scenario,
 )
 from scenarios.seeding import seed_world
 from scenarios.supervisor import ServicePorts, Supervisor, SupervisorError
@@ -53,7 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     tokens = commands.add_parser("tokens", help="print the development tokens of a world")
     tokens.add_argument("--world", type=Path, default=DEMO_WORLD_PATH)
 
+    scenario = commands.add_parser("scenario", help="scenario files: list and validate")
+    scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
+    validate = scenario_commands.add_parser(
+        "validate", help="check scenario files against the schema and their world; starts nothing"
+    )
+    validate.add_argument("scenarios", nargs="+", metavar="FILE|NAME", help="a scenario file or library name")
+    scenario_commands.add_parser("list", help="list the library scenarios and what each shows")
+
     arguments = parser.parse_args(argv)
+    if arguments.command == "scenario":
+        return _scenario_command(arguments)
     authority = TokenAuthority(os.environ.get(AUTH_SECRET_ENVIRONMENT) or AUTH_SECRET_DEFAULT)
     try:
         if arguments.command == "up":
@@ -74,6 +91,23 @@ def main(argv: list[str] | None = None) -> int:
         details = remote_error(error)
         print(f"oes: {details.code.name} {details.reason}: {details.message}", file=sys.stderr)
         return 1
+
+
+def _scenario_command(arguments: argparse.Namespace) -> int:
+    if arguments.scenario_command == "list":
+        for path in library_scenarios():
+            print(f"{path.stem:<32} {first_comment_line(path)}")
+        return 0
+    all_valid = True
+    for name_or_path in arguments.scenarios:
+        try:
+            scenario = load_scenario(find_scenario(name_or_path))
+        except ScenarioError as error:
+            print(f"{error}", file=sys.stderr)
+            all_valid = False
+        else:
+            print(f"ok {scenario.name}")
+    return 0 if all_valid else 2
 
 
 def _add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
