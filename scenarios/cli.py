@@ -1,4 +1,4 @@
-"""The `oes` command: `up`, `demo` (a narrated settlement), `tokens`, `scenario list|validate`."""
+"""The `oes` command: `up`, `demo` (a narrated settlement), `tokens`, `scenario list|validate|run`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from scenarios.endpoints import (
     Endpoints,
     client_principal,
 )
+from scenarios.runner import EXIT_INVALID_FILE, RESULT_WORDS, reproduce_command, run_scenario
 from scenarios.scenario_file import (
     ScenarioError,
     find_scenario,
@@ -67,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     validate.add_argument("scenarios", nargs="+", metavar="FILE|NAME", help="a scenario file or library name")
     scenario_commands.add_parser("list", help="list the library scenarios and what each shows")
+    run = scenario_commands.add_parser(
+        "run", help="run scenarios against fresh services (sim clock) and check invariants and expectations"
+    )
+    run.add_argument("scenarios", nargs="*", metavar="FILE|NAME", help="a scenario file or library name")
+    run.add_argument("--all", action="store_true", help="run every library scenario")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help="where to write result.json, junit.xml and journal.jsonl (a sub-directory per scenario)",
+    )
 
     arguments = parser.parse_args(argv)
     if arguments.command == "scenario":
@@ -98,6 +111,8 @@ def _scenario_command(arguments: argparse.Namespace) -> int:
         for path in library_scenarios():
             print(f"{path.stem:<32} {first_comment_line(path)}")
         return 0
+    if arguments.scenario_command == "run":
+        return _run_scenarios(arguments)
     all_valid = True
     for name_or_path in arguments.scenarios:
         try:
@@ -108,6 +123,47 @@ def _scenario_command(arguments: argparse.Namespace) -> int:
         else:
             print(f"ok {scenario.name}")
     return 0 if all_valid else 2
+
+
+def _run_scenarios(arguments: argparse.Namespace) -> int:
+    names: list[str | Path] = list(arguments.scenarios)
+    if arguments.all:
+        names += library_scenarios()
+    if not names:
+        print("oes scenario run: name a scenario file or library scenario, or pass --all", file=sys.stderr)
+        return EXIT_INVALID_FILE
+    scenarios = []
+    for name_or_path in names:
+        try:
+            scenarios.append(load_scenario(find_scenario(name_or_path)))
+        except ScenarioError as error:
+            print(f"{error}", file=sys.stderr)
+            return EXIT_INVALID_FILE
+    exit_code = 0
+    summary = []
+    for scenario in scenarios:
+        seed = scenario.seed if arguments.seed is None else arguments.seed
+        print(f"running {scenario.name} (seed {seed}) from {scenario.source}", flush=True)
+        report_dir = arguments.report_dir / scenario.name if arguments.report_dir else None
+        try:
+            result = run_scenario(scenario, seed, report_dir, say=lambda message: print(message, flush=True))
+        except KeyboardInterrupt:
+            print("interrupted; the services were stopped", file=sys.stderr)
+            return 130
+        for failure in result.failures():
+            print(f"FAILED {failure}", file=sys.stderr)
+        verdict = RESULT_WORDS[result.exit_code]
+        print(f"{scenario.name}: {verdict} in {result.duration_s:.1f} s", flush=True)
+        if result.exit_code:
+            print(f"reproduce: {reproduce_command(scenario.source, seed)}", file=sys.stderr, flush=True)
+        if report_dir is not None:
+            print(f"reports: {report_dir}", flush=True)
+        summary.append((scenario.name, verdict, result.duration_s))
+        exit_code = max(exit_code, result.exit_code)
+    if len(summary) > 1:
+        for name, verdict, duration_s in summary:
+            print(f"  {name:<32} {verdict:<20} {duration_s:6.1f} s")
+    return exit_code
 
 
 def _add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:

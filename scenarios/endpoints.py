@@ -73,6 +73,11 @@ class SandboxSession:
         return exchange_pb2_grpc.PartnerServiceStub(self._exchange_channel)
 
     @cached_property
+    def exchange_admin(self) -> exchange_pb2_grpc.ExchangeAdminServiceStub:
+        """Exchange operation and venue faults (admin)."""
+        return exchange_pb2_grpc.ExchangeAdminServiceStub(self._exchange_channel)
+
+    @cached_property
     def network(self) -> bridge_pb2_grpc.SettlementNetworkServiceStub:
         """Bridge network operations for clients."""
         return bridge_pb2_grpc.SettlementNetworkServiceStub(self._bridge_channel)

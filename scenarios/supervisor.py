@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -66,8 +66,11 @@ class Supervisor:
         clock_mode: str = "real",
         ports: ServicePorts | None = None,
         say: Callable[[str], None] = print,
+        bridge_arguments: Sequence[str] = (),
     ) -> None:
         self.world = world
+        # Extra command-line options for the bridge (dispute window, grace period) a scenario needs.
+        self.bridge_arguments = list(bridge_arguments)
         self.data_dir = data_dir.resolve()
         self.clock_mode = clock_mode
         self.ports = ports or ServicePorts()
@@ -112,6 +115,7 @@ class Supervisor:
                     f"{exchange.identifier}={venue.address}",
                     "--settlement-interval-s",
                     str(self.world.settlement_interval_s),
+                    *self.bridge_arguments,
                 ],
             )
             self._wait_until_serving(bridge)
@@ -129,12 +133,15 @@ class Supervisor:
             bridge=self.processes["bridge"].address,
         )
 
-    def check(self) -> None:
-        """Restarts, loudly and a bounded number of times, any service that exited on its own."""
+    def check(self, keep_down: Collection[str] = ()) -> None:
+        """Restarts, loudly and a bounded number of times, any service that exited on its own.
+
+        Services named in `keep_down` were stopped on purpose and stay down.
+        """
         for managed in self.processes.values():
             assert managed.process is not None
             exit_code = managed.process.poll()
-            if exit_code is None or self._stopping:
+            if exit_code is None or self._stopping or managed.name in keep_down:
                 continue
             if managed.restart_count >= RESTARTS_MAX:
                 raise SupervisorError(

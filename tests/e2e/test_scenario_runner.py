@@ -1,0 +1,60 @@
+"""The scenario runner over three real processes: a passing run, a failing expectation, a replayed journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.cli import main
+from scenarios.runner import EXIT_EXPECTATION_FAILED, EXIT_PASSED, run_scenario
+from scenarios.scenario_file import find_scenario, load_scenario
+
+pytestmark = pytest.mark.e2e
+
+HAPPY_PATH = find_scenario("happy-path")
+
+
+def test_happy_path_passes_and_writes_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["scenario", "run", "happy-path", "--report-dir", str(tmp_path)])
+
+    output = capsys.readouterr()
+    assert exit_code == EXIT_PASSED, output.err
+    assert "happy-path: passed" in output.out
+    reports = tmp_path / "happy-path"
+    assert (reports / "result.json").read_text().count('"passed": false') == 0
+    assert "<failure" not in (reports / "junit.xml").read_text()
+    assert (reports / "journal.jsonl").read_text().count("\n") > 10
+
+
+def test_a_wrong_expectation_fails_naming_its_line_and_the_reproduce_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = tmp_path / "happy-path-wrong.yaml"
+    original = HAPPY_PATH.read_text()
+    good_line = '  - custody_balance: {account: clients/acme/available, asset: BTC, equals: "8"}'
+    assert good_line in original
+    wrong.write_text(original.replace(good_line, good_line.replace('"8"', '"7.5"')))
+    wrong_line = 1 + wrong.read_text().splitlines().index(good_line.replace('"8"', '"7.5"'))
+
+    exit_code = main(["scenario", "run", str(wrong), "--seed", "3"])
+
+    output = capsys.readouterr()
+    assert exit_code == EXIT_EXPECTATION_FAILED
+    assert f"{wrong}:{wrong_line}: expectation custody_balance failed" in output.err
+    assert "clients/acme/available BTC is 8.00000000 (expected 7.5)" in output.err
+    assert output.err.strip().splitlines()[-1] == f"reproduce: oes scenario run {wrong} --seed 3"
+
+
+def test_the_same_seed_gives_a_byte_identical_journal(tmp_path: Path) -> None:
+    scenario = load_scenario(HAPPY_PATH)
+
+    first = run_scenario(scenario, 5, tmp_path / "first", say=lambda message: None)
+    second = run_scenario(scenario, 5, tmp_path / "second", say=lambda message: None)
+
+    assert first.exit_code == second.exit_code == EXIT_PASSED
+    journal = (tmp_path / "first" / "journal.jsonl").read_bytes()
+    assert journal
+    assert journal == (tmp_path / "second" / "journal.jsonl").read_bytes()
