@@ -83,6 +83,9 @@ _CONNECTION_STATES = {
     "defaulted": bridge_pb2.CONNECTION_STATE_DEFAULTED,
 }
 
+# How long a service at an armed crash point may take to exit before the supervisor looks.
+CRASH_EXIT_WAIT_S = 5.0
+
 
 class StepRefusedError(Exception):
     """A step that did not do what the scenario says (refused, or not refused as expected)."""
@@ -322,6 +325,13 @@ class _Run:
 
     # Steps.
 
+    def _wait_for_crashed_exit(self) -> None:
+        deadline_s = time.monotonic() + CRASH_EXIT_WAIT_S
+        for name in sorted(self.crash_points):
+            process = self.supervisor.processes[name].process
+            while process is not None and process.poll() is None and time.monotonic() < deadline_s:
+                time.sleep(0.02)
+
     def run_step(self, number: int, step: Step) -> None:
         self.advance_to(step.at_ms, f"scenario/steps/{number}/advance")
         outcome = StepOutcome(number, step.line, step.at_ms, step.action, passed=True)
@@ -355,6 +365,10 @@ class _Run:
                 outcome.passed = False
                 outcome.detail = f"expected the error {expected}, but the step succeeded"
         restarts_before = {name: managed.restart_count for name, managed in self.supervisor.processes.items()}
+        if not outcome.passed:
+            # A service that reached an armed crash point may still be exiting when its caller already
+            # saw the connection drop: give it a moment so the supervisor sees it gone and restarts it.
+            self._wait_for_crashed_exit()
         self.supervisor.check(keep_down=self.kept_down)
         outcome.restarted = [
             name
@@ -406,6 +420,7 @@ class _Run:
                 timeout=CALL_TIMEOUT_S,
             )
         self.now_ms = at_ms
+        self.supervisor.sim_elapsed_ms = at_ms
 
     def perform(self, step: Step, request_id: str) -> None:
         fields = step.fields

@@ -16,7 +16,7 @@ import yaml
 
 from scenarios.world import ClientSpec, ExchangeSpec, World, WorldError
 from service_kit.errors import ServiceError
-from service_kit.money import SCALE_MAX, AssetScales, parse_units
+from service_kit.money import AssetScales, parse_units
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "scenario.schema.json"
 LIBRARY_PATH = Path(__file__).parent / "library"
@@ -30,6 +30,8 @@ _OES_ONLY_ACTIONS = frozenset({"allocate", "deallocate", "dispute", "resolve_dis
 _YAML_NESTING_MAX = 64
 # Decimals a reference price may have; the exchange rounds it to its market's tick size.
 _REFERENCE_PRICE_SCALE = 8
+# An over-claim factor has at most six decimals: the exchange reads it in parts per million.
+_FACTOR_SCALE = 6
 
 # Where a node sits in the document: mapping keys and sequence indexes from the root.
 NodePath = tuple[str | int, ...]
@@ -867,5 +869,10 @@ class _Checker:
 
 
 def _decimal_above_one(text: str) -> bool:
-    units = parse_units(text, SCALE_MAX, "factor")
-    return units > 10**SCALE_MAX
+    # The exchange reads the factor in parts per million; at the largest scale any factor above one
+    # would exceed the largest amount parse_units accepts.
+    try:
+        units = parse_units(text, _FACTOR_SCALE, "factor")
+    except ServiceError:
+        return False
+    return units > 10**_FACTOR_SCALE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from scenarios.endpoints import BRIDGE_PORT_DEFAULT, CUSTODIAN_PORT_DEFAULT, EXCHANGE_PORT_DEFAULT, Endpoints
 from scenarios.world import World
+from service_kit.config import SIM_START_DEFAULT
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -77,6 +79,9 @@ class Supervisor:
         self.say = say
         self.processes: dict[str, ManagedProcess] = {}
         self._stopping = False
+        # Sandbox time elapsed since the start (sim clock only), set by whoever advances the clocks: a
+        # restarted service must resume at the sandbox time the others have reached, not at the start.
+        self.sim_elapsed_ms = 0
 
     def start(self) -> Endpoints:
         """Starts the venues, then the bridge pointing at them; returns when all three are SERVING."""
@@ -218,6 +223,10 @@ class Supervisor:
             "json",
             *managed.arguments,
         ]
+        if self.clock_mode == "sim" and self.sim_elapsed_ms > 0:
+            start = datetime.datetime.fromisoformat(SIM_START_DEFAULT)
+            resumed = start + datetime.timedelta(milliseconds=self.sim_elapsed_ms)
+            command += ["--sim-start", resumed.isoformat()]
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         managed.process = subprocess.Popen(
             command,

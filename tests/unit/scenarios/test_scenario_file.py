@@ -305,3 +305,27 @@ def test_validating_starts_nothing(
     assert cli.main(["scenario", "validate", "happy-path", "ftx-collapse", str(bad)]) == 2
     capsys.readouterr()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["scenario.yaml"]
+
+
+def _with_over_claim(factor: str) -> str:
+    return BASE.replace(
+        "expect:\n",
+        "  - at: 2m\n    action: set_statement_fault\n    exchange: okx-sim\n    kind: over_claim\n"
+        f'    factor: "{factor}"\nexpect:\n',
+    )
+
+
+@pytest.mark.parametrize("factor", ["1.5", "10", "1000"])
+def test_an_over_claim_factor_above_one_loads(tmp_path: Path, factor: str) -> None:
+    scenario = load_scenario(write(tmp_path, _with_over_claim(factor)))
+
+    assert scenario.steps[-1].fields["factor"] == factor
+
+
+@pytest.mark.parametrize("factor", ["1", "0.5", "99999999999999999999"])
+def test_an_over_claim_factor_not_above_one_is_refused_at_its_line(tmp_path: Path, factor: str) -> None:
+    text = _with_over_claim(factor)
+    error = error_of(tmp_path, text)
+
+    assert error.line == line_of(text, "factor:")
+    assert "must be above 1" in error.detail
