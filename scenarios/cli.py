@@ -12,6 +12,7 @@ from types import FrameType
 
 import grpc
 
+from scenarios.compare import compare_table
 from scenarios.demo import DemoPlan, run_demo
 from scenarios.endpoints import (
     BRIDGE_PORT_DEFAULT,
@@ -80,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where to write result.json, junit.xml and journal.jsonl (a sub-directory per scenario)",
     )
+    run.add_argument(
+        "--compare",
+        action="store_true",
+        help="for trainers: per client, custody model, assets before and after, loss, time until usable",
+    )
 
     arguments = parser.parse_args(argv)
     if arguments.command == "scenario":
@@ -146,10 +152,20 @@ def _run_scenarios(arguments: argparse.Namespace) -> int:
         print(f"running {scenario.name} (seed {seed}) from {scenario.source}", flush=True)
         report_dir = arguments.report_dir / scenario.name if arguments.report_dir else None
         try:
-            result = run_scenario(scenario, seed, report_dir, say=lambda message: print(message, flush=True))
+            result = run_scenario(
+                scenario,
+                seed,
+                report_dir,
+                say=lambda message: print(message, flush=True),
+                compare=arguments.compare,
+            )
         except KeyboardInterrupt:
             print("interrupted; the services were stopped", file=sys.stderr)
             return 130
+        if result.compare is not None:
+            print(compare_table(result.compare, scenario.world.assets), flush=True)
+        elif result.compare_error:
+            print(f"compare: {result.compare_error}", file=sys.stderr, flush=True)
         for failure in result.failures():
             print(f"FAILED {failure}", file=sys.stderr)
         verdict = RESULT_WORDS[result.exit_code]

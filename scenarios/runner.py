@@ -20,6 +20,14 @@ from oes.bridge.v1 import bridge_pb2
 from oes.control.v1 import control_pb2
 from oes.custodian.v1 import custodian_pb2
 from oes.exchange.v1 import exchange_pb2
+from scenarios.compare import (
+    ClientComparison,
+    Holdings,
+    compare_document,
+    compare_rows,
+    read_holdings,
+    sandbox_now_ms,
+)
 from scenarios.endpoints import Endpoints, SandboxSession, admin_session, client_principal
 from scenarios.invariants import InvariantResult, InvariantState, check_invariants
 from scenarios.scenario_file import Expectation, Scenario, ScenarioClient, Step, format_duration
@@ -127,6 +135,9 @@ class RunResult:
     journal: list[dict[str, Any]] = field(default_factory=list)
     crash: str = ""
     duration_s: float = 0.0
+    # Compare mode only: one row per client (holdings before and after, loss, time until usable).
+    compare: list[ClientComparison] | None = None
+    compare_error: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -169,8 +180,13 @@ def run_scenario(
     seed: int | None = None,
     report_dir: Path | None = None,
     say: Callable[[str], None] = print,
+    compare: bool = False,
 ) -> RunResult:
-    """Starts the services, seeds the world, runs the steps and checks; always stops the services."""
+    """Starts the services, seeds the world, runs the steps and checks; always stops the services.
+
+    With `compare`, also snapshots every client's holdings after seeding and after the last step and
+    fills `result.compare` (see scenarios/compare.py for how loss is valued without prices).
+    """
     seed = scenario.seed if seed is None else seed
     result = RunResult(scenario, seed)
     started_s = time.monotonic()
@@ -190,7 +206,7 @@ def run_scenario(
         )
         try:
             supervisor.start()
-            _Run(scenario, seed, supervisor, result, say).run()
+            _Run(scenario, seed, supervisor, result, say, compare).run()
         except SupervisorError as error:
             result.crash = str(error)
         finally:
@@ -216,6 +232,7 @@ class _Run:
         supervisor: Supervisor,
         result: RunResult,
         say: Callable[[str], None],
+        compare: bool = False,
     ) -> None:
         self.scenario = scenario
         self.world = scenario.world
@@ -230,6 +247,10 @@ class _Run:
         self.crash_points: set[str] = set()
         self.invariant_state: InvariantState | None = None
         self.sessions: dict[str, SandboxSession] = {}
+        self.compare = compare
+        self.holdings_before: dict[str, Holdings] = {}
+        # Sandbox time (ms since the epoch) at scenario time 0, to place steps in the journals' time.
+        self.epoch_ms = 0
 
     @property
     def endpoints(self) -> Endpoints:
@@ -253,6 +274,8 @@ class _Run:
     def run(self) -> None:
         try:
             self.seed_world()
+            if self.compare:
+                self.snapshot_before()
             pending = sorted(
                 (expectation for expectation in self.scenario.expectations if expectation.at_ms is not None),
                 key=lambda expectation: expectation.line,
@@ -268,9 +291,52 @@ class _Run:
             ]
             self.result.expectations.sort(key=lambda outcome: outcome.line)
             self.result.journal = self.read_journal()
+            if self.compare:
+                self.build_compare()
         finally:
             for session in self.sessions.values():
                 session.close()
+
+    # Compare mode.
+
+    def snapshot_before(self) -> None:
+        admin = self.admin
+        try:
+            self.epoch_ms = sandbox_now_ms(admin, self.address("exchange")) - self.now_ms
+            self.holdings_before = {
+                client.identifier: read_holdings(admin, client, self.world.assets)
+                for client in self.world.clients
+            }
+        except grpc.RpcError as error:
+            details = remote_error(error)
+            self.result.compare_error = f"holdings unreadable before the first step: {details.code.name}"
+            self.compare = False
+
+    def build_compare(self) -> None:
+        """The compare rows; a service that cannot be read leaves them out with the reason, not the run."""
+        try:
+            after = {
+                client.identifier: read_holdings(self.admin, client, self.world.assets)
+                for client in self.world.clients
+            }
+        except grpc.RpcError as error:
+            details = remote_error(error)
+            self.result.compare_error = f"holdings unreadable: {details.code.name} {details.message}"
+            return
+        completed = [
+            step
+            for step, outcome in zip(self.scenario.steps, self.result.steps, strict=False)
+            if outcome.passed and "expect_error" not in step.fields
+        ]
+        self.result.compare = compare_rows(
+            self.world,
+            self.holdings_before,
+            after,
+            self.result.journal,
+            self.scenario.steps,
+            completed,
+            self.epoch_ms,
+        )
 
     def check_due(self, pending: list[Expectation], before_ms: int | None) -> list[Expectation]:
         due = [e for e in pending if before_ms is None or (e.at_ms is not None and e.at_ms < before_ms)]
@@ -898,7 +964,7 @@ def _equal_amounts(what: str, found: str, expected: str) -> tuple[bool, str]:
 
 def result_document(result: RunResult) -> dict[str, Any]:
     """The JSON result: scenario, seed, steps, invariants per step, expectations, duration, exit code."""
-    return {
+    document: dict[str, Any] = {
         "scenario": result.scenario.name,
         "source": str(result.scenario.source),
         "seed": result.seed,
@@ -932,6 +998,11 @@ def result_document(result: RunResult) -> dict[str, Any]:
         ],
         "reproduce": reproduce_command(result.scenario.source, result.seed),
     }
+    if result.compare is not None:
+        document["compare"] = compare_document(result.compare, result.scenario.world.assets)
+    elif result.compare_error:
+        document["compare"] = {"error": result.compare_error}
+    return document
 
 
 def junit_xml(result: RunResult) -> str:
