@@ -1,4 +1,4 @@
-"""The `oes` command: `up`, `demo` (a narrated settlement), `tokens`, `scenario list|validate|run`."""
+"""The `oes` command: `up`, `demo` (a narrated settlement), `tokens`, `scenario list|validate|run|swarm`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from scenarios.scenario_file import (
 )
 from scenarios.seeding import seed_world
 from scenarios.supervisor import ServicePorts, Supervisor, SupervisorError
+from scenarios.swarm import run_swarm
 from scenarios.world import DEMO_WORLD_PATH, World, WorldError, load_world
 from service_kit.auth import ADMIN, BRIDGE, Principal, PrincipalKind, TokenAuthority
 from service_kit.config import AUTH_SECRET_DEFAULT, AUTH_SECRET_ENVIRONMENT, DATA_DIR_DEFAULT
@@ -86,6 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="for trainers: per client, custody model, assets before and after, loss, time until usable",
     )
+    swarm = scenario_commands.add_parser(
+        "swarm", help="run random fault schedules, one per seed, and report any invariant broken"
+    )
+    swarm.add_argument("--seeds", type=int, required=True, help="how many seeds to run")
+    swarm.add_argument("--first-seed", type=int, default=1, help="the first seed (default 1)")
+    swarm.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("oes-swarm"),
+        help="where the generated scenarios (swarm-SEED.yaml) and the reports of failed seeds go",
+    )
 
     arguments = parser.parse_args(argv)
     if arguments.command == "scenario":
@@ -119,6 +131,8 @@ def _scenario_command(arguments: argparse.Namespace) -> int:
         return 0
     if arguments.scenario_command == "run":
         return _run_scenarios(arguments)
+    if arguments.scenario_command == "swarm":
+        return _swarm(arguments)
     all_valid = True
     for name_or_path in arguments.scenarios:
         try:
@@ -180,6 +194,20 @@ def _run_scenarios(arguments: argparse.Namespace) -> int:
         for name, verdict, duration_s in summary:
             print(f"  {name:<32} {verdict:<20} {duration_s:6.1f} s")
     return exit_code
+
+
+def _swarm(arguments: argparse.Namespace) -> int:
+    if arguments.seeds < 1 or arguments.first_seed < 0:
+        print("oes scenario swarm: --seeds must be positive and --first-seed not negative", file=sys.stderr)
+        return EXIT_INVALID_FILE
+    seeds = range(arguments.first_seed, arguments.first_seed + arguments.seeds)
+    try:
+        result = run_swarm(seeds, arguments.report_dir, say=lambda message: print(message, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted; the services were stopped", file=sys.stderr)
+        return 130
+    print(result.summary(), flush=True)
+    return result.exit_code
 
 
 def _add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
