@@ -159,8 +159,18 @@ def run_service(
 def authorized_channel(address: str, token: str) -> grpc.Channel:
     """Opens a channel that sends `authorization: Bearer <token>` on every call."""
     return grpc.intercept_channel(
-        grpc.insecure_channel(address, options=MESSAGE_SIZE_OPTIONS), _BearerInterceptor(token)
+        grpc.insecure_channel(address, options=MESSAGE_SIZE_OPTIONS + RECONNECT_OPTIONS),
+        _BearerInterceptor(token),
     )
+
+
+# A service that restarts (a crash, a supervisor restart) is back within a second or two; gRPC's
+# default reconnect backoff grows to two minutes and would keep its callers failing long after.
+RECONNECT_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
 
 
 class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
