@@ -148,7 +148,7 @@ class MarketPricing:
             list(self.earlier),
         )
 
-    def without_faults(self, now_ms: int) -> MarketPricing:
+    def without_faults(self) -> MarketPricing:
         """The path without faults; it goes on from where the unfaulted path is now."""
         return MarketPricing(
             self.spec, self.start_time_ms, self.start_price_units, self.seed_material, self.tick_units

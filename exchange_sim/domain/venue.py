@@ -906,7 +906,7 @@ class Venue:
         for name, listing in self.listings.items():
             if listing.pricing.faults:
                 cleared += len(listing.pricing.active_faults(now_ms))
-                listing.pricing = listing.pricing.without_faults(now_ms)
+                listing.pricing = listing.pricing.without_faults()
                 self.changes.pricing.add(name)
                 self.requote_to_path(name, now_ms)
         return cleared

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+from google.protobuf import duration_pb2
 
 from exchange_sim.domain.accounts import client_of_account
 from exchange_sim.domain.market import BASIS_POINTS_PER_WHOLE
@@ -208,8 +209,8 @@ class ExchangeAdminServicer(exchange_pb2_grpc.ExchangeAdminServiceServicer):
         )
 
 
-def _parse_duration(duration: object, field_name: str) -> int:
-    milliseconds = duration_ms(duration)  # type: ignore[arg-type]
+def _parse_duration(duration: duration_pb2.Duration, field_name: str) -> int:
+    milliseconds = duration_ms(duration)
     if not 0 < milliseconds <= DURATION_MS_MAX:
         raise invalid_argument(
             "DURATION_OUT_OF_RANGE", field_name, "must be positive and at most ten years, e.g. '600s'"

@@ -238,8 +238,9 @@ class SettlementCycles:
 
     def _drive(self, number: int) -> SettlementCycle:
         with self._unit_of_work.transaction() as transaction:
-            exchange_id = transaction.settlements.get(number).exchange_id  # type: ignore[union-attr]
-        with self._freeze_windows[exchange_id].cycle():
+            cycle = transaction.settlements.get(number)
+        assert cycle is not None, f"settlement {number} was started before it is driven"
+        with self._freeze_windows[cycle.exchange_id].cycle():
             return self._drive_in_window(number)
 
     def _drive_in_window(self, number: int) -> SettlementCycle:

@@ -112,7 +112,7 @@ def test_a_restarted_path_starts_from_the_unfaulted_price_and_keeps_the_shock_on
     assert restarted.faults == shocked.faults
     assert restarted.price_at(now_ms) == 45_900 * USDT, "the shock is applied once, not twice"
     assert restarted.price_at(now_ms + 60 * MINUTE_MS) == 45_900 * USDT
-    assert restarted.without_faults(now_ms).price_at(now_ms + MINUTE_MS) == 51_000 * USDT
+    assert restarted.without_faults().price_at(now_ms + MINUTE_MS) == 51_000 * USDT
 
 
 def test_a_restarted_walk_continues_from_where_the_path_is() -> None:
@@ -132,8 +132,8 @@ def test_replacing_the_path_inside_a_stale_window_keeps_the_price_frozen() -> No
     frozen = pricing(PricePathKind.RANDOM_WALK, [StaleFault(stale_start_ms, stale_start_ms + 10 * MINUTE_MS)])
     now_ms = START_MS + 6 * MINUTE_MS
     frozen_price = frozen.price_at(now_ms)
-    assert frozen_price == frozen.without_faults(now_ms).price_at(stale_start_ms)
-    assert frozen.without_faults(now_ms).price_at(now_ms) != frozen_price, "the walk moved meanwhile"
+    assert frozen_price == frozen.without_faults().price_at(stale_start_ms)
+    assert frozen.without_faults().price_at(now_ms) != frozen_price, "the walk moved meanwhile"
 
     restarted = frozen.restarted(SPECS[PricePathKind.SCRIPTED], now_ms)
 
@@ -145,7 +145,7 @@ def test_without_faults_is_the_bare_path() -> None:
     bare = pricing(PricePathKind.RANDOM_WALK)
     assert prices(faulted) != prices(bare)
 
-    cleared = faulted.without_faults(START_MS + 8 * MINUTE_MS)
+    cleared = faulted.without_faults()
 
     assert cleared.faults == []
     assert cleared.active_faults(START_MS) == []
