@@ -12,7 +12,6 @@ from types import FrameType
 
 import grpc
 
-from scenarios.compare import compare_table
 from scenarios.demo import DemoPlan, run_demo
 from scenarios.endpoints import (
     BRIDGE_PORT_DEFAULT,
@@ -21,7 +20,8 @@ from scenarios.endpoints import (
     Endpoints,
     client_principal,
 )
-from scenarios.runner import EXIT_INVALID_FILE, RESULT_WORDS, reproduce_command, run_scenario
+from scenarios.run_command import JOBS_DEFAULT, JOBS_MAX, run_scenarios
+from scenarios.runner import EXIT_INVALID_FILE
 from scenarios.scenario_file import (
     ScenarioError,
     find_scenario,
@@ -81,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="where to write result.json, junit.xml and journal.jsonl (a sub-directory per scenario)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=JOBS_DEFAULT,
+        help=f"how many scenarios run side by side, each with its own three services "
+        f"(default {JOBS_DEFAULT} on this machine, at most {JOBS_MAX})",
     )
     run.add_argument(
         "--compare",
@@ -159,41 +166,14 @@ def _run_scenarios(arguments: argparse.Namespace) -> int:
         except ScenarioError as error:
             print(f"{error}", file=sys.stderr)
             return EXIT_INVALID_FILE
-    exit_code = 0
-    summary = []
-    for scenario in scenarios:
-        seed = scenario.seed if arguments.seed is None else arguments.seed
-        print(f"running {scenario.name} (seed {seed}) from {scenario.source}", flush=True)
-        report_dir = arguments.report_dir / scenario.name if arguments.report_dir else None
-        try:
-            result = run_scenario(
-                scenario,
-                seed,
-                report_dir,
-                say=lambda message: print(message, flush=True),
-                compare=arguments.compare,
-            )
-        except KeyboardInterrupt:
-            print("interrupted; the services were stopped", file=sys.stderr)
-            return 130
-        if result.compare is not None:
-            print(compare_table(result.compare, scenario.world.assets), flush=True)
-        elif result.compare_error:
-            print(f"compare: {result.compare_error}", file=sys.stderr, flush=True)
-        for failure in result.failures():
-            print(f"FAILED {failure}", file=sys.stderr)
-        verdict = RESULT_WORDS[result.exit_code]
-        print(f"{scenario.name}: {verdict} in {result.duration_s:.1f} s", flush=True)
-        if result.exit_code:
-            print(f"reproduce: {reproduce_command(scenario.source, seed)}", file=sys.stderr, flush=True)
-        if report_dir is not None:
-            print(f"reports: {report_dir}", flush=True)
-        summary.append((scenario.name, verdict, result.duration_s))
-        exit_code = max(exit_code, result.exit_code)
-    if len(summary) > 1:
-        for name, verdict, duration_s in summary:
-            print(f"  {name:<32} {verdict:<20} {duration_s:6.1f} s")
-    return exit_code
+    return run_scenarios(scenarios, arguments.seed, arguments.report_dir, arguments.compare, arguments.jobs)
+
+
+def _jobs(text: str) -> int:
+    jobs = int(text) if text.isdigit() else 0
+    if not 1 <= jobs <= JOBS_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {JOBS_MAX}, got {text!r}")
+    return jobs
 
 
 def _swarm(arguments: argparse.Namespace) -> int:

@@ -8,9 +8,8 @@ from textwrap import wrap
 from typing import Any
 
 from oes.control.v1 import control_pb2
-from oes.custodian.v1 import custodian_pb2
-from oes.exchange.v1 import exchange_pb2
 from scenarios.endpoints import SandboxSession
+from scenarios.placement import Placement
 from scenarios.scenario_file import ScenarioClient, ScenarioWorld, Step, format_duration
 from service_kit.money import AssetScales
 
@@ -29,8 +28,8 @@ LOSS_VALUATION = (
 
 # The footer is wrapped to this many characters.
 FOOTER_WIDTH = 100
-# Custody accounts of a client that count as its holdings (connections' allocations by suffix).
-_HELD_CUSTODY_SUFFIXES = ("/available", "/allocated", "/withdrawing")
+# Custody locations of a client that count as its holdings (see scenarios/placement.py).
+_HELD_CUSTODY_LOCATIONS = ("custody_available", "custody_allocated", "custody_withdrawing")
 # Steps whose sandbox time can start a default: the insolvency itself, or the venue made unreachable.
 _UNREACHABLE_ACTIONS = ("kill", "set_fault")
 
@@ -65,44 +64,22 @@ class ClientComparison:
         return sorted(set(self.before) | set(self.flows) | set(self.after))
 
 
-def read_holdings(admin: SandboxSession, client: ScenarioClient, assets: AssetScales) -> Holdings:
-    """What the client holds now: custody and unsettled for OES, deposited or recovered for traditional."""
-    account = f"clients/{client.identifier}"
+def holdings_from(placement: Placement, client: ScenarioClient) -> Holdings:
+    """What the client holds: custody and unsettled for OES, deposited or recovered for traditional."""
     units: dict[str, int] = {}
-
-    def add(asset: str, amount: str) -> None:
-        if amount:
-            units[asset] = units.get(asset, 0) + assets.parse(
-                asset, amount, allow_negative=True, allow_zero=True
-            )
-
-    exchange = admin.trading.GetBalances(
-        exchange_pb2.GetBalancesRequest(account=account), timeout=CALL_TIMEOUT_S
-    )
-    claims = {
-        claim.asset: (
-            assets.parse(claim.asset, claim.amount, allow_zero=True),
-            assets.parse(claim.asset, claim.recovered or "0", allow_zero=True),
-            claim.recovery_rate_bps,
-        )
-        for claim in exchange.claims
-    }
     if client.is_oes:
-        balances = admin.custody.ListBalances(
-            custodian_pb2.ListBalancesRequest(owner=account), timeout=CALL_TIMEOUT_S
-        ).balances
-        for balance in balances:
-            if balance.account.endswith(_HELD_CUSTODY_SUFFIXES):
-                add(balance.asset, balance.amount)
-        if not exchange.frozen:
-            for exchange_balance in exchange.balances:
-                add(exchange_balance.asset, exchange_balance.unsettled)
+        held_locations = list(_HELD_CUSTODY_LOCATIONS)
+        if not placement.frozen:
+            held_locations.append("exchange")
     else:
-        if not exchange.frozen:
-            for exchange_balance in exchange.balances:
-                add(exchange_balance.asset, exchange_balance.deposited)
-        for asset, (_, recovered_units, _) in claims.items():
-            units[asset] = units.get(asset, 0) + recovered_units
+        held_locations = ["recovered"] if placement.frozen else ["exchange"]
+    for location in held_locations:
+        for asset, location_units in placement.units.get(location, {}).items():
+            units[asset] = units.get(asset, 0) + location_units
+    claims = {
+        asset: (claim_units, placement.amount("recovered", asset), placement.recovery_rate_bps.get(asset, 0))
+        for asset, claim_units in placement.units.get("claim", {}).items()
+    }
     return Holdings(units, claims)
 
 

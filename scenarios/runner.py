@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,16 +21,10 @@ from oes.bridge.v1 import bridge_pb2
 from oes.control.v1 import control_pb2
 from oes.custodian.v1 import custodian_pb2
 from oes.exchange.v1 import exchange_pb2
-from scenarios.compare import (
-    ClientComparison,
-    Holdings,
-    compare_document,
-    compare_rows,
-    read_holdings,
-    sandbox_now_ms,
-)
+from scenarios.compare import ClientComparison, compare_document, compare_rows, holdings_from, sandbox_now_ms
 from scenarios.endpoints import Endpoints, SandboxSession, admin_session, client_principal
 from scenarios.invariants import InvariantResult, InvariantState, check_invariants
+from scenarios.placement import Placement, placement_document, read_placement
 from scenarios.scenario_file import Expectation, Scenario, ScenarioClient, Step, format_duration
 from scenarios.seeding import seed_world
 from scenarios.supervisor import ServicePorts, Supervisor, SupervisorError
@@ -95,6 +90,10 @@ _CONNECTION_STATES = {
 CRASH_EXIT_WAIT_S = 5.0
 
 
+class RunCancelledError(Exception):
+    """The run was asked to stop (Ctrl-C during `run --all`) before its next step."""
+
+
 class StepRefusedError(Exception):
     """A step that did not do what the scenario says (refused, or not refused as expected)."""
 
@@ -138,6 +137,10 @@ class RunResult:
     # Compare mode only: one row per client (holdings before and after, loss, time until usable).
     compare: list[ClientComparison] | None = None
     compare_error: str = ""
+    # Where every client's assets sit after seeding and at the end, by client.
+    placement_before: dict[str, Placement] = field(default_factory=dict)
+    placement_after: dict[str, Placement] = field(default_factory=dict)
+    placement_error: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -181,11 +184,15 @@ def run_scenario(
     report_dir: Path | None = None,
     say: Callable[[str], None] = print,
     compare: bool = False,
+    on_step: Callable[[int], None] = lambda number: None,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
     """Starts the services, seeds the world, runs the steps and checks; always stops the services.
 
-    With `compare`, also snapshots every client's holdings after seeding and after the last step and
-    fills `result.compare` (see scenarios/compare.py for how loss is valued without prices).
+    Every client's placement is read after seeding and after the last step. With `compare`, also fills
+    `result.compare` (see scenarios/compare.py for how loss is valued without prices). `on_step` is
+    called with each finished step's number; once `cancel` is set the run stops before its next step
+    (raising RunCancelledError) and still stops the services.
     """
     seed = scenario.seed if seed is None else seed
     result = RunResult(scenario, seed)
@@ -206,7 +213,7 @@ def run_scenario(
         )
         try:
             supervisor.start()
-            _Run(scenario, seed, supervisor, result, say, compare).run()
+            _Run(scenario, seed, supervisor, result, say, compare, on_step, cancel).run()
         except SupervisorError as error:
             result.crash = str(error)
         finally:
@@ -232,7 +239,9 @@ class _Run:
         supervisor: Supervisor,
         result: RunResult,
         say: Callable[[str], None],
-        compare: bool = False,
+        compare: bool,
+        on_step: Callable[[int], None],
+        cancel: threading.Event | None,
     ) -> None:
         self.scenario = scenario
         self.world = scenario.world
@@ -248,7 +257,8 @@ class _Run:
         self.invariant_state: InvariantState | None = None
         self.sessions: dict[str, SandboxSession] = {}
         self.compare = compare
-        self.holdings_before: dict[str, Holdings] = {}
+        self.on_step = on_step
+        self.cancel = cancel
         # Sandbox time (ms since the epoch) at scenario time 0, to place steps in the journals' time.
         self.epoch_ms = 0
 
@@ -274,15 +284,17 @@ class _Run:
     def run(self) -> None:
         try:
             self.seed_world()
-            if self.compare:
-                self.snapshot_before()
+            self.snapshot_before()
             pending = sorted(
                 (expectation for expectation in self.scenario.expectations if expectation.at_ms is not None),
                 key=lambda expectation: expectation.line,
             )
             for number, step in enumerate(self.scenario.steps, start=1):
+                if self.cancel is not None and self.cancel.is_set():
+                    raise RunCancelledError(f"cancelled before step {number}")
                 pending = self.check_due(pending, step.at_ms)
                 self.run_step(number, step)
+                self.on_step(number)
             self.check_due(pending, None)
             self.result.expectations += [
                 self.check_expectation(expectation)
@@ -291,47 +303,62 @@ class _Run:
             ]
             self.result.expectations.sort(key=lambda outcome: outcome.line)
             self.result.journal = self.read_journal()
-            if self.compare:
-                self.build_compare()
+            self.snapshot_after()
         finally:
             for session in self.sessions.values():
                 session.close()
 
-    # Compare mode.
+    # Where the assets sit, before and after; compare mode.
+
+    def read_placements(self) -> dict[str, Placement]:
+        return {
+            client.identifier: read_placement(self.admin, client, self.world.assets)
+            for client in self.world.clients
+        }
 
     def snapshot_before(self) -> None:
-        admin = self.admin
+        """Where every client's assets sit after seeding; a service that cannot be read leaves it out."""
         try:
-            self.epoch_ms = sandbox_now_ms(admin, self.address("exchange")) - self.now_ms
-            self.holdings_before = {
-                client.identifier: read_holdings(admin, client, self.world.assets)
-                for client in self.world.clients
-            }
+            self.epoch_ms = sandbox_now_ms(self.admin, self.address("exchange")) - self.now_ms
+            self.result.placement_before = self.read_placements()
         except grpc.RpcError as error:
             details = remote_error(error)
-            self.result.compare_error = f"holdings unreadable before the first step: {details.code.name}"
-            self.compare = False
+            self.result.placement_error = f"holdings unreadable before the first step: {details.code.name}"
+            if self.compare:
+                self.result.compare_error = self.result.placement_error
+                self.compare = False
 
-    def build_compare(self) -> None:
-        """The compare rows; a service that cannot be read leaves them out with the reason, not the run."""
+    def snapshot_after(self) -> None:
+        """Where every client's assets sit at the end, and the compare rows if asked for."""
         try:
-            after = {
-                client.identifier: read_holdings(self.admin, client, self.world.assets)
-                for client in self.world.clients
-            }
+            self.result.placement_after = self.read_placements()
         except grpc.RpcError as error:
             details = remote_error(error)
-            self.result.compare_error = f"holdings unreadable: {details.code.name} {details.message}"
+            self.result.placement_error = f"holdings unreadable: {details.code.name} {details.message}"
+            if self.compare:
+                self.result.compare_error = self.result.placement_error
+            return
+        if not self.compare:
             return
         completed = [
             step
             for step, outcome in zip(self.scenario.steps, self.result.steps, strict=False)
             if outcome.passed and "expect_error" not in step.fields
         ]
+        holdings = {
+            moment: {
+                client.identifier: holdings_from(placements[client.identifier], client)
+                for client in self.world.clients
+            }
+            for moment, placements in (
+                ("before", self.result.placement_before),
+                ("after", self.result.placement_after),
+            )
+        }
         self.result.compare = compare_rows(
             self.world,
-            self.holdings_before,
-            after,
+            holdings["before"],
+            holdings["after"],
             self.result.journal,
             self.scenario.steps,
             completed,
@@ -998,6 +1025,17 @@ def result_document(result: RunResult) -> dict[str, Any]:
         ],
         "reproduce": reproduce_command(result.scenario.source, result.seed),
     }
+    if result.placement_before and result.placement_after:
+        assets = result.scenario.world.assets
+        document["placement"] = {
+            client: {
+                "before": placement_document(result.placement_before[client], assets),
+                "after": placement_document(result.placement_after[client], assets),
+            }
+            for client in sorted(result.placement_after)
+        }
+    elif result.placement_error:
+        document["placement"] = {"error": result.placement_error}
     if result.compare is not None:
         document["compare"] = compare_document(result.compare, result.scenario.world.assets)
     elif result.compare_error:

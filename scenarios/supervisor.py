@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from scenarios.endpoints import BRIDGE_PORT_DEFAULT, CUSTODIAN_PORT_DEFAULT, EXCHANGE_PORT_DEFAULT, Endpoints
 from scenarios.world import World
 from service_kit.config import SIM_START_DEFAULT
+from service_kit.faults import CRASH_POINT_EXIT_CODE
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -50,6 +51,8 @@ class ManagedProcess:
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     restart_count: int = 0
+    # Exits other than at an armed crash point; more than RESTARTS_MAX of them stop the run.
+    unexpected_exit_count: int = 0
     log_file: IO[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -148,15 +151,23 @@ class Supervisor:
             exit_code = managed.process.poll()
             if exit_code is None or self._stopping or managed.name in keep_down:
                 continue
-            if managed.restart_count >= RESTARTS_MAX:
+            # An exit at an armed crash point is the fault a scenario asked for, not a service that
+            # keeps dying: it is restarted every time. Any other exit counts against the limit.
+            deliberate = exit_code == CRASH_POINT_EXIT_CODE
+            if not deliberate and managed.unexpected_exit_count >= RESTARTS_MAX:
                 raise SupervisorError(
                     f"{managed.name} exited with code {exit_code} after {RESTARTS_MAX} restarts; "
                     f"see {managed.log_path}"
                 )
             managed.restart_count += 1
+            if deliberate:
+                why = "at an armed crash point"
+            else:
+                managed.unexpected_exit_count += 1
+                why = f"unexpectedly ({managed.unexpected_exit_count}/{RESTARTS_MAX})"
             self.say(
-                f"!! {managed.name} exited with code {exit_code}; restarting it on port {managed.port} "
-                f"({managed.restart_count}/{RESTARTS_MAX}); log: {managed.log_path}"
+                f"!! {managed.name} exited with code {exit_code} {why}; "
+                f"restarting it on port {managed.port}; log: {managed.log_path}"
             )
             self._spawn(managed)
             self._wait_until_serving(managed)
