@@ -706,7 +706,8 @@ def check_exactly_once(snapshot: Snapshot) -> InvariantResult:
     """Exactly once: cutoffs never overlap, and every statement and transfer takes effect at most once.
 
     Verified: no transfer id appears twice in the ledger; each exchange's statements recorded at
-    the custodian are numbered 1, 2, ... with `previous_statement` naming the one before and
+    the custodian are numbered 1, 2, ... (skipping only numbers of statements a bridge cycle
+    refused and had voided: FAILED at step VOID) with `previous_statement` naming the one before and
     `first_trade_sequence` = previous `last_trade_sequence` + 1 (1 for the first), so consecutive
     trade ranges neither overlap nor leave a gap; a statement name appears in at most one
     SUCCEEDED settlement cycle at the bridge, whose statement is the one the custodian recorded
@@ -728,15 +729,25 @@ def check_exactly_once(snapshot: Snapshot) -> InvariantResult:
     by_exchange: dict[str, list[custodian_pb2.RecordedStatement]] = {}
     for recorded in snapshot.statements.values():
         by_exchange.setdefault(recorded.statement.exchange, []).append(recorded)
+    voided = {
+        settlement.statement.name
+        for settlement in snapshot.settlements
+        if settlement.state == bridge_pb2.SETTLEMENT_STATE_FAILED
+        and settlement.step == bridge_pb2.SETTLEMENT_STEP_VOID
+    }
     for exchange, recorded_list in sorted(by_exchange.items()):
         recorded_list.sort(key=lambda recorded: recorded.statement.number)
         previous: custodian_pb2.RecordedStatement | None = None
-        for expected_number, recorded in enumerate(recorded_list, start=1):
+        expected_number = 1
+        for recorded in recorded_list:
             statement = recorded.statement
+            while statement.number > expected_number and f"{exchange}/statements/{expected_number}" in voided:
+                expected_number += 1
             if statement.number != expected_number:
                 problems.append(
                     f"{exchange}: statement {statement.number} recorded where {expected_number} was due"
                 )
+            expected_number = statement.number + 1
             previous_name = previous.statement.name if previous else ""
             first_due = previous.statement.last_trade_sequence + 1 if previous else 1
             if statement.previous_statement != previous_name:

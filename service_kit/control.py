@@ -10,7 +10,7 @@ import grpc
 from oes.control.v1 import control_pb2, control_pb2_grpc
 from service_kit.auth import ADMIN_ONLY, AuthorizationPolicy
 from service_kit.clock import Clock, ClockMode
-from service_kit.errors import ErrorCode, failed_precondition, invalid_argument
+from service_kit.errors import ErrorCode, failed_precondition, invalid_argument, validate_reason_code
 from service_kit.faults import (
     LATENCY_MS_MAX,
     PARTS_PER_MILLION,
@@ -238,7 +238,6 @@ _INJECTABLE_CODES = {
 _CODE_NUMBERS = {code: number for number, code in _INJECTABLE_CODES.items()}
 _FAULT_NAME_PATTERN = re.compile(r"faults/[1-9][0-9]{0,17}")
 _METHOD_PATTERN = re.compile(r"/[A-Za-z0-9_.]+/([A-Za-z0-9_]+)?")
-_REASON_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _PROBABILITY_PATTERN = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")
 
 
@@ -278,10 +277,7 @@ def _parse_fault_kind(fault: control_pb2.Fault) -> tuple[CallFault | None, str |
                 "a non-OK gRPC code number, e.g. 14 (UNAVAILABLE)",
             )
         error_code = code
-        if not _REASON_PATTERN.fullmatch(reason):
-            raise invalid_argument(
-                "REASON_INVALID", "fault.call.reason", "UPPER_SNAKE_CASE, at most 64 characters"
-            )
+        validate_reason_code(reason, "fault.call.reason")
     return CallFault(call.method, action, latency_ms, error_code, reason), None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -99,3 +100,16 @@ def unavailable(reason: str, message: str, **metadata: str) -> ServiceError:
 def out_of_range(reason: str, message: str, **metadata: str) -> ServiceError:
     """A position past what exists or is still kept (a stream resumed from a forgotten sequence)."""
     return ServiceError(ErrorCode.OUT_OF_RANGE, reason, message, metadata=metadata)
+
+
+# A stable reason code as the services send them: UPPER_SNAKE_CASE, at most 64 characters.
+REASON_CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def validate_reason_code(reason: str, field_name: str) -> str:
+    """Checks a reason code a caller passes on (a fault's reason, why a statement was refused)."""
+    if not REASON_CODE_PATTERN.fullmatch(reason):
+        raise invalid_argument(
+            "REASON_INVALID", field_name, "UPPER_SNAKE_CASE, at most 64 characters, e.g. INVALID_SIGNATURE"
+        )
+    return reason

@@ -260,17 +260,23 @@ def check_nonce_unused(nonce_used: bool, statement: SignedStatement) -> None:
 
 
 def check_continuity(statement: SignedStatement, previous: RecordedStatement | None) -> None:
-    """The statement follows the previous one exactly: no gap, no overlap, no fork."""
+    """The statement follows the previous one exactly: no gap, no overlap, no fork.
+
+    Its trades start right after the previous statement's and it names that statement. Its number
+    is higher, but not necessarily by one: the exchange voids a statement the settlement network
+    refused before it reached the custodian, and the next one takes the next number while it
+    covers the voided one's trades again.
+    """
     content = statement.content
     if previous is None:
-        expected_number, expected_previous, expected_first = 1, "", 1
+        number_after, expected_previous, expected_first = 0, "", 1
     else:
-        expected_number = previous.statement.content.number + 1
+        number_after = previous.statement.content.number
         expected_previous = previous.name
         expected_first = previous.statement.content.last_trade_sequence + 1
     problems: list[str] = []
-    if content.number != expected_number:
-        problems.append(f"number is {content.number}, expected {expected_number}")
+    if content.number <= number_after:
+        problems.append(f"number is {content.number}, expected more than {number_after}")
     if content.previous_statement != expected_previous:
         problems.append(
             f"previous_statement is {content.previous_statement!r}, expected {expected_previous!r}"

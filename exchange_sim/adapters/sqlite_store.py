@@ -228,7 +228,11 @@ BEGIN
 END;
 """
 
-MIGRATIONS = [REQUEST_LOG_MIGRATION, SCHEMA_V1, SCHEMA_V2]
+# Statements the settlement network refused are voided, with the reason it gave.
+SCHEMA_V3 = """
+ALTER TABLE statements ADD COLUMN void_reason TEXT NOT NULL DEFAULT '';
+"""
+MIGRATIONS = [REQUEST_LOG_MIGRATION, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3]
 
 _ORDER_COLUMNS = (
     "number, account, market, side, order_type, price_units, quantity_units, filled_units, state, "
@@ -424,12 +428,12 @@ class SqliteVenueWriter:
         if exists:
             # Statements are append-only; only their state at the exchange moves on.
             self._connection.execute(
-                "UPDATE statements SET state = ?, confirm_time_ms = ? WHERE number = ?",
-                (statement.state.value, statement.confirm_time_ms, statement.number),
+                "UPDATE statements SET state = ?, confirm_time_ms = ?, void_reason = ? WHERE number = ?",
+                (statement.state.value, statement.confirm_time_ms, statement.void_reason, statement.number),
             )
             return
         self._connection.execute(
-            "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 content.number,
                 content.name,
@@ -443,6 +447,7 @@ class SqliteVenueWriter:
                 statement.state.value,
                 statement.confirm_time_ms,
                 statement.fault,
+                statement.void_reason,
             ),
         )
         self._connection.executemany(
@@ -644,7 +649,7 @@ class SqliteVenueStore:
         statements = []
         for row in connection.execute(
             "SELECT number, name, exchange, previous_statement, cutoff_time_ms, first_trade_sequence, "
-            "last_trade_sequence, nonce, signature, state, confirm_time_ms, fault "
+            "last_trade_sequence, nonce, signature, state, confirm_time_ms, fault, void_reason "
             "FROM statements ORDER BY number"
         ):
             number = row[0]
@@ -668,6 +673,7 @@ class SqliteVenueStore:
                     StatementState(row[9]),
                     row[10],
                     row[11],
+                    row[12],
                 )
             )
         return statements

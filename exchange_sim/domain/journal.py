@@ -114,6 +114,7 @@ def command_entries(
                 first_trade_sequence=str(statement.content.first_trade_sequence),
                 last_trade_sequence=str(statement.content.last_trade_sequence),
                 fault=statement.fault,
+                void_reason=statement.void_reason,
             )
         )
     for claim in changes.claims:

@@ -79,6 +79,8 @@ class StatementState(enum.Enum):
 
     ISSUED = "ISSUED"
     CONFIRMED = "CONFIRMED"
+    # Refused by the settlement network before execution: it moved nothing, a later one re-covers it.
+    VOIDED = "VOIDED"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Statement:
     confirm_time_ms: int | None = None
     # The fault the statement was issued with (a StatementFaultKind value), empty when correct.
     fault: str = ""
+    # Why the settlement network refused it, when VOIDED.
+    void_reason: str = ""
 
     @property
     def number(self) -> int:
@@ -158,6 +162,11 @@ class StatementLedger:
         """The latest statement, or None before the first."""
         return self.statements[-1] if self.statements else None
 
+    def last_standing(self) -> Statement | None:
+        """The latest statement that was not voided: the one the next statement continues."""
+        standing = (item for item in reversed(self.statements) if item.state is not StatementState.VOIDED)
+        return next(standing, None)
+
     def add(self, statement: Statement) -> None:
         """Adds a statement loaded from storage, in number order."""
         assert statement.number == len(self.statements) + 1, "statements load in number order"
@@ -193,17 +202,21 @@ class StatementLedger:
     def issue(self, cutoff_ms: int, last_trade_sequence: int, tools: StatementTools) -> Statement:
         """Closes the period: every non-zero unsettled amount, signed, continuing the previous statement.
 
-        Refused (STATEMENT_IN_FLIGHT) while an earlier statement is not confirmed, because its
-        amounts are still in `unsettled` and would be counted twice. An armed fault reshapes the
-        statement before it is signed (see StatementFaultKind).
+        Refused (STATEMENT_IN_FLIGHT) while an earlier statement is neither confirmed nor voided,
+        because its amounts are still in `unsettled` and would be counted twice. The statement
+        takes the next number and continues the last statement that was not voided, so that it
+        covers a voided statement's period again. An armed fault reshapes the statement before it
+        is signed (see StatementFaultKind).
         """
-        previous = self.last()
-        if previous is not None and previous.state is StatementState.ISSUED:
+        latest = self.last()
+        if latest is not None and latest.state is StatementState.ISSUED:
             raise failed_precondition(
                 "STATEMENT_IN_FLIGHT",
-                f"{previous.name} is not confirmed yet; confirm it before the next cutoff",
-                statement=previous.name,
+                f"{latest.name} is neither confirmed nor voided yet; confirm or void it before the next "
+                "cutoff",
+                statement=latest.name,
             )
+        previous = self.last_standing()
         entries = tuple(
             StatementEntry(account.connection, balance.asset, balance.unsettled_units)
             for account in self._accounts.sorted_by_connection()
@@ -215,7 +228,7 @@ class StatementLedger:
                 "STATEMENT_TOO_LARGE",
                 f"{len(entries)} entries exceed the {ENTRIES_PER_STATEMENT_MAX} a statement may carry",
             )
-        number = 1 if previous is None else previous.number + 1
+        number = len(self.statements) + 1
         first_trade_sequence = 1 if previous is None else previous.content.last_trade_sequence + 1
         assert last_trade_sequence >= first_trade_sequence - 1, "trade sequences never go back"
         fault = self._take_fault(previous)
@@ -288,6 +301,28 @@ class StatementLedger:
             self._changes.balances.add(balance)
         statement.state = StatementState.CONFIRMED
         statement.confirm_time_ms = now_ms
+        self._changes.statements[statement.number] = statement
+        return statement
+
+    def void(self, name: str, reason: str) -> Statement:
+        """Voids the latest statement, refused before execution; voiding it again changes nothing.
+
+        Only the latest statement can be voided, and only while issued: a confirmed one has moved
+        custody (STATEMENT_ALREADY_CONFIRMED), an earlier one is followed by another.
+        """
+        assert reason, "a statement is voided for a reason"
+        statement = self.find(name)
+        if statement.state is StatementState.VOIDED:
+            return statement
+        if statement.state is StatementState.CONFIRMED:
+            raise failed_precondition(
+                "STATEMENT_ALREADY_CONFIRMED",
+                f"{name} was executed and confirmed; it cannot be voided",
+                statement=name,
+            )
+        assert statement is self.last(), "an issued statement is always the latest (STATEMENT_IN_FLIGHT)"
+        statement.state = StatementState.VOIDED
+        statement.void_reason = reason
         self._changes.statements[statement.number] = statement
         return statement
 

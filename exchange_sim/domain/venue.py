@@ -959,6 +959,10 @@ class Venue:
         """Re-bases the mirrors of an executed statement (only its settled entries when given)."""
         return self.statement_ledger.confirm(name, now_ms, settled_entries)
 
+    def void_statement(self, name: str, reason: str) -> Statement:
+        """Voids the latest statement, which the settlement network refused before execution."""
+        return self.statement_ledger.void(name, reason)
+
     def apply_adjustment(
         self, connection: str, asset: str, amount_units: int, statement: str, now_ms: int
     ) -> Balance:

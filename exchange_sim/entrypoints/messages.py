@@ -78,6 +78,7 @@ STATEMENT_FAULT_KINDS_TO_PROTO = {kind: proto for proto, kind in STATEMENT_FAULT
 STATEMENT_STATES_TO_PROTO = {
     StatementState.ISSUED: exchange_pb2.STATEMENT_STATE_ISSUED,
     StatementState.CONFIRMED: exchange_pb2.STATEMENT_STATE_CONFIRMED,
+    StatementState.VOIDED: exchange_pb2.STATEMENT_STATE_VOIDED,
 }
 
 

@@ -21,6 +21,7 @@ from exchange_sim.entrypoints.policy import PARTNER_SERVICE_NAME
 from exchange_sim.service_layer.ports import ResponseT
 from exchange_sim.service_layer.venue_service import VenueService
 from oes.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+from service_kit.errors import validate_reason_code
 from service_kit.idempotency import HasRequestId, validate_request_id
 from service_kit.money import AssetScales
 from service_kit.server import ServiceRegistration
@@ -164,6 +165,21 @@ class PartnerServicer(exchange_pb2_grpc.PartnerServiceServicer):
         return self._service.run_command(
             "ConfirmStatement", request, exchange_pb2.ConfirmStatementResponse, confirm
         )
+
+    def VoidStatement(
+        self, request: exchange_pb2.VoidStatementRequest, context: grpc.ServicerContext
+    ) -> exchange_pb2.VoidStatementResponse:
+        validate_request_id(request.request_id)
+        parse_statement_name(request.statement)
+        validate_reason_code(request.reason, "reason")
+
+        def void(venue: Venue, now_ms: int) -> exchange_pb2.VoidStatementResponse:
+            statement = venue.void_statement(request.statement, request.reason)
+            return exchange_pb2.VoidStatementResponse(
+                statement=statement.name, state=STATEMENT_STATES_TO_PROTO[statement.state]
+            )
+
+        return self._service.run_command("VoidStatement", request, exchange_pb2.VoidStatementResponse, void)
 
     def _settled_entries(self, request: exchange_pb2.ConfirmStatementRequest) -> list[StatementEntry] | None:
         """The entries the custodian settled, when it settled only some; None to re-base every entry."""

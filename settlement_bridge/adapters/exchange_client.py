@@ -126,6 +126,12 @@ class GrpcExchange:
             )
         self._caller.call(self._partner.ConfirmStatement, request)
 
+    def void_statement(self, request_id: str, statement_name: str, reason: str) -> None:
+        self._caller.call(
+            self._partner.VoidStatement,
+            exchange_pb2.VoidStatementRequest(request_id=request_id, statement=statement_name, reason=reason),
+        )
+
     def get_venue(self) -> VenueIdentity:
         response: exchange_pb2.GetVenueResponse = self._caller.call(
             self._partner.GetVenue, exchange_pb2.GetVenueRequest()

@@ -38,6 +38,9 @@ class SettlementStep(enum.Enum):
     SETTLE_DISPUTES = "SETTLE_DISPUTES"
     RECONCILE = "RECONCILE"
     DONE = "DONE"
+    # Off the main line: a statement refused before the custodian recorded it is voided at the
+    # exchange, so that the exchange's next statement covers its period again; then the cycle fails.
+    VOID = "VOID"
 
 
 # Until the custodian has executed, a failure leaves every balance as it was; after that the
@@ -116,7 +119,7 @@ class SettlementCycle:
 
     def request_id(self, call: str) -> str:
         """The request_id of one venue call of this cycle, the same on every attempt."""
-        assert call in ("cutoff", "submit", "execute", "confirm")
+        assert call in ("cutoff", "submit", "execute", "confirm", "void")
         return f"settlements/{self.number}/{call}"
 
     def next_execute_request_id(self) -> str:
@@ -164,6 +167,19 @@ class SettlementCycle:
         self.step = SettlementStep.DONE
         self.end_time_ms = now_ms
 
+    def refuse(self, reason: str) -> None:
+        """The statement is refused before the custodian recorded it: void it at the exchange next."""
+        self._expect(SettlementStep.VERIFY, SettlementStep.EXECUTE)
+        assert reason
+        self.reason = reason
+        self.step = SettlementStep.VOID
+
+    def voided(self, now_ms: int) -> None:
+        """The exchange voided the refused statement (or would not); the cycle fails for its reason."""
+        self._expect(SettlementStep.VOID)
+        self.state = SettlementState.FAILED
+        self.end_time_ms = now_ms
+
     def fail(self, reason: str, now_ms: int) -> None:
         """Stops the cycle before anything was executed; the step stays where it failed."""
         self._expect(*_STEPS_THAT_MAY_FAIL)
@@ -208,12 +224,14 @@ def _continues(statement: StatementContent, previous: StatementContent | None) -
         return False
     if previous is None:
         return (
-            statement.number == 1
+            statement.number >= 1
             and statement.previous_statement == ""
             and statement.first_trade_sequence == 1
         )
+    # The number may skip statements the bridge refused and the exchange voided: what must continue
+    # is the chain of settled statements and their trades.
     return (
-        statement.number == previous.number + 1
+        statement.number > previous.number
         and statement.previous_statement == previous.name
         and statement.first_trade_sequence == previous.last_trade_sequence + 1
         and statement.cutoff_time_ms >= previous.cutoff_time_ms

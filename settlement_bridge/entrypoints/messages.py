@@ -44,6 +44,7 @@ _SETTLEMENT_STEPS = {
     SettlementStep.SETTLE_DISPUTES: bridge_pb2.SETTLEMENT_STEP_SETTLE_DISPUTES,
     SettlementStep.RECONCILE: bridge_pb2.SETTLEMENT_STEP_RECONCILE,
     SettlementStep.DONE: bridge_pb2.SETTLEMENT_STEP_DONE,
+    SettlementStep.VOID: bridge_pb2.SETTLEMENT_STEP_VOID,
 }
 
 

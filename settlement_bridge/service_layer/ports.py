@@ -228,6 +228,10 @@ class ExchangePort(Protocol):
         """
         ...
 
+    def void_statement(self, request_id: str, statement_name: str, reason: str) -> None:
+        """Voids a statement refused before the custodian recorded it; the next one re-covers it."""
+        ...
+
     def get_venue(self) -> VenueIdentity:
         """Returns the exchange's name and statement public key."""
         ...

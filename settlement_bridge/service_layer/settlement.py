@@ -352,6 +352,8 @@ class SettlementCycles:
             cycle.disputes_settled()
         elif step is SettlementStep.RECONCILE:
             cycle.reconciled(self._reconcile(cycle.exchange_id, exchange), self._clock.now_ms())
+        elif step is SettlementStep.VOID:
+            self._void(cycle, exchange)
         else:
             raise AssertionError(f"{cycle.name} has no step to take at {step.value}")
         return True
@@ -370,7 +372,8 @@ class SettlementCycles:
             try:
                 custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
             except VenueRefusedError as refusal:
-                cycle.fail(refusal.reason, self._clock.now_ms())
+                # Not recorded at the custodian: the exchange voids it and re-covers its period.
+                cycle.refuse(refusal.reason)
                 return True
             number = cycle.number
             self._clock.schedule(
@@ -380,6 +383,11 @@ class SettlementCycles:
             return False
         try:
             custodian.submit_statement(cycle.request_id("submit"), cycle.statement)
+        except VenueRefusedError as refusal:
+            # Not recorded at the custodian: the exchange voids it and re-covers its period.
+            cycle.refuse(refusal.reason)
+            return True
+        try:
             execution = custodian.execute_statement(cycle.request_id("execute"), cycle.statement.name)
             if execution.awaiting_top_up:
                 # The first answer is the one stored under that request_id: ask again.
@@ -429,7 +437,23 @@ class SettlementCycles:
             cycle.verified()
         else:
             log.warning("statement_refused", settlement=cycle.name, statement=statement.name, reason=problem)
-            cycle.fail(problem, self._clock.now_ms())
+            cycle.refuse(problem)
+
+    def _void(self, cycle: SettlementCycle, exchange: ExchangePort) -> None:
+        """Voids the refused statement at the exchange, so that its next cutoff is not blocked."""
+        assert cycle.statement is not None
+        try:
+            exchange.void_statement(cycle.request_id("void"), cycle.statement.name, cycle.reason)
+        except VenueRefusedError as refusal:
+            # The cycle fails for the statement's own reason either way; the exchange's answer is
+            # for the operator (its next cutoff will say STATEMENT_IN_FLIGHT if it kept it issued).
+            log.error(
+                "statement_void_refused",
+                settlement=cycle.name,
+                statement=cycle.statement.name,
+                reason=refusal.reason,
+            )
+        cycle.voided(self._clock.now_ms())
 
     def _exchange_key(self, exchange_id: str, exchange: ExchangePort) -> bytes | None:
         """The exchange's statement key as first seen; None when the venue is another exchange."""

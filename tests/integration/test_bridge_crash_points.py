@@ -92,9 +92,11 @@ def check_books(sandbox: Sandbox) -> dict[tuple[str, str], int]:
 
 def points_of(workflow: str) -> list[str]:
     """The crash points a happy path of the workflow passes (compensation steps are never reached)."""
-    compensation = {"allocation": ("RELEASE", "UNLOCK"), "deallocation": ("RELEASE",), "settlement": ()}[
-        workflow
-    ]
+    compensation = {
+        "allocation": ("RELEASE", "UNLOCK"),
+        "deallocation": ("RELEASE",),
+        "settlement": ("VOID",),
+    }[workflow]
     return [
         point
         for point in CRASH_POINTS

@@ -352,3 +352,87 @@ def test_a_partial_confirmation_rebases_only_the_settled_entries(exchange: Excha
 
 def common_entry(connection: str, asset: str, amount: str) -> statement_pb2.StatementEntry:
     return statement_pb2.StatementEntry(connection=connection, asset=asset, amount=amount)
+
+
+def test_a_voided_statement_is_covered_again_by_the_next_and_survives_a_restart(exchange: Exchange) -> None:
+    fund(exchange)
+    exchange.trading().PlaceOrder(MARKET_BUY_ONE_BTC)
+    partner = exchange.partner()
+    refused = partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff-1")).statement
+    rows_before = exchange.database_rows()
+    for request, expected in (
+        (
+            exchange_pb2.VoidStatementRequest(request_id="v", statement=refused.name, reason="bad sig"),
+            (grpc.StatusCode.INVALID_ARGUMENT, "REASON_INVALID", ("reason",)),
+        ),
+        (
+            exchange_pb2.VoidStatementRequest(request_id="v", statement=refused.name),
+            (grpc.StatusCode.INVALID_ARGUMENT, "REASON_INVALID", ("reason",)),
+        ),
+        (
+            exchange_pb2.VoidStatementRequest(
+                request_id="v", statement="exchanges/okx-sim/statements/9", reason="INVALID_SIGNATURE"
+            ),
+            (grpc.StatusCode.NOT_FOUND, "STATEMENT_NOT_FOUND", ()),
+        ),
+        (
+            exchange_pb2.VoidStatementRequest(request_id="v", statement="statements/1", reason="X"),
+            (grpc.StatusCode.INVALID_ARGUMENT, "STATEMENT_NAME_INVALID", ("statement",)),
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as raised:
+            partner.VoidStatement(request)
+        assert error_of(raised.value) == expected
+    with pytest.raises(grpc.RpcError) as raised:
+        exchange.partner(ACME).VoidStatement(
+            exchange_pb2.VoidStatementRequest(request_id="v", statement=refused.name, reason="X")
+        )
+    assert remote_error(raised.value).code == grpc.StatusCode.PERMISSION_DENIED
+    assert exchange.database_rows() == rows_before
+
+    void = exchange_pb2.VoidStatementRequest(
+        request_id="void-1", statement=refused.name, reason="INVALID_SIGNATURE"
+    )
+    voided = partner.VoidStatement(void)
+
+    assert (voided.statement, voided.state) == (refused.name, exchange_pb2.STATEMENT_STATE_VOIDED)
+    assert partner.VoidStatement(void) == voided
+    # Nothing was re-based: the trade stays unsettled, and the next statement covers it again,
+    # under the next number, continuing what statement 1 continued (nothing).
+    assert balances_of(exchange.trading())["BTC"][:2] == ("2.00000000", "1.00000000")
+    second = partner.CreateStatement(exchange_pb2.CreateStatementRequest(request_id="cutoff-2")).statement
+    assert (second.name, second.previous_statement) == ("exchanges/okx-sim/statements/2", "")
+    assert (second.first_trade_sequence, second.last_trade_sequence) == (1, 2)
+    assert list(second.entries) == list(refused.entries)
+    assert second.nonce != refused.nonce
+    journal = exchange.control().ListJournal(control_pb2.ListJournalRequest(page_size=1000)).events
+    statement_events = [
+        (event.subject, event.attributes["state"], event.attributes["void_reason"])
+        for event in journal
+        if event.kind == "STATEMENT"
+    ]
+    assert statement_events == [
+        (refused.name, "ISSUED", ""),
+        (refused.name, "VOIDED", "INVALID_SIGNATURE"),
+        (second.name, "ISSUED", ""),
+    ]
+
+    partner.ConfirmStatement(
+        exchange_pb2.ConfirmStatementRequest(request_id="confirm-2", statement=second.name)
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        partner.VoidStatement(
+            exchange_pb2.VoidStatementRequest(request_id="void-2", statement=second.name, reason="LATE")
+        )
+    assert error_of(raised.value) == (grpc.StatusCode.FAILED_PRECONDITION, "STATEMENT_ALREADY_CONFIRMED", ())
+    exchange.stop()
+
+    restarted = start_exchange(exchange.data_dir)
+    try:
+        assert restarted.partner().VoidStatement(void) == voided
+        third = restarted.partner().CreateStatement(
+            exchange_pb2.CreateStatementRequest(request_id="cutoff-3")
+        )
+        assert third.statement.previous_statement == second.name
+    finally:
+        restarted.stop()

@@ -241,6 +241,7 @@ class _Statement:
     issued: IssuedStatement
     confirmed: bool = False
     request_ids: list[str] = field(default_factory=list)
+    void_reason: str = ""
 
 
 class FakeExchange:
@@ -326,9 +327,10 @@ class FakeExchange:
         for recorded in self.statements:
             if request_id in recorded.request_ids:
                 return recorded.issued
-        if self.statements and not self.statements[-1].confirmed:
+        if self.statements and not (self.statements[-1].confirmed or self.statements[-1].void_reason):
             raise refused(self.venue, "STATEMENT_IN_FLIGHT")
-        previous = self.statements[-1].issued.content if self.statements else None
+        standing = [recorded for recorded in self.statements if not recorded.void_reason]
+        previous = standing[-1].issued.content if standing else None
         number = len(self.statements) + 1
         name = f"{self.venue}/statements/{number}"
         entries = tuple(
@@ -375,6 +377,13 @@ class FakeExchange:
             book.mirror_units += units
             book.unsettled_units -= units
         recorded.confirmed = True
+
+    def void_statement(self, request_id: str, statement_name: str, reason: str) -> None:
+        self._enter("void_statement")
+        recorded = next(s for s in self.statements if s.issued.name == statement_name)
+        if recorded.confirmed:
+            raise refused(self.venue, "STATEMENT_ALREADY_CONFIRMED")
+        recorded.void_reason = recorded.void_reason or reason
 
     def get_venue(self) -> VenueIdentity:
         self._enter("get_venue")

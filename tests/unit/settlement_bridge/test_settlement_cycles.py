@@ -64,7 +64,9 @@ def test_next_cycle_continues_from_the_last_settled_statement(bridge: Bridge) ->
     assert bridge.exchange.count("get_venue") == 1, "the exchange key is recorded on first sight"
 
 
-def test_bad_signature_fails_the_cycle_before_anything_executes(bridge: Bridge) -> None:
+def test_bad_signature_fails_the_cycle_before_anything_executes_and_voids_the_statement(
+    bridge: Bridge,
+) -> None:
     allocate_and_buy_one_btc(bridge)
     bridge.exchange.forging_key_seed = b"f" * 32
 
@@ -72,12 +74,24 @@ def test_bad_signature_fails_the_cycle_before_anything_executes(bridge: Bridge) 
 
     assert (cycle.state, cycle.step, cycle.reason) == (
         SettlementState.FAILED,
-        SettlementStep.VERIFY,
+        SettlementStep.VOID,
         "INVALID_SIGNATURE",
     )
     assert cycle.end_time_ms is not None
     assert bridge.custodian.count("submit_statement") == 0
     assert bridge.custodian.balances[ALLOCATED_BTC] == 2 * BTC
+    assert bridge.exchange.statements[0].void_reason == "INVALID_SIGNATURE"
+
+    # The exchange signs correctly again: its next statement takes number 2, covers the same trade
+    # (it continues nothing, like statement 1 did) and settles it once.
+    bridge.exchange.forging_key_seed = None
+    second = bridge.settlements.run("okx-sim")
+
+    assert second.state is SettlementState.SUCCEEDED, second.reason
+    assert second.statement is not None
+    content = second.statement.content
+    assert (content.number, content.previous_statement, content.first_trade_sequence) == (2, "", 1)
+    assert bridge.custodian.balances[ALLOCATED_BTC] == 3 * BTC
 
 
 def test_statement_out_of_sequence_fails_verification(bridge: Bridge) -> None:
@@ -90,6 +104,23 @@ def test_statement_out_of_sequence_fails_verification(bridge: Bridge) -> None:
 
     assert (cycle.state, cycle.reason) == (SettlementState.FAILED, "STATEMENT_NOT_CONTINUOUS")
     assert bridge.custodian.count("submit_statement") == 0
+    assert bridge.exchange.statements[-1].void_reason == "STATEMENT_NOT_CONTINUOUS"
+
+
+def test_a_statement_the_custodian_will_not_record_is_voided_at_the_exchange(bridge: Bridge) -> None:
+    allocate_and_buy_one_btc(bridge)
+    bridge.custodian.faults.add("submit_statement", refused("custodian", "STATEMENT_SIGNATURE_INVALID"))
+
+    cycle = bridge.settlements.run("okx-sim")
+
+    assert (cycle.state, cycle.step, cycle.reason) == (
+        SettlementState.FAILED,
+        SettlementStep.VOID,
+        "STATEMENT_SIGNATURE_INVALID",
+    )
+    assert bridge.exchange.statements[0].void_reason == "STATEMENT_SIGNATURE_INVALID"
+    assert bridge.custodian.count("execute_statement") == 0
+    assert bridge.settlements.run("okx-sim").state is SettlementState.SUCCEEDED
 
 
 def test_refused_execution_fails_the_cycle_and_nothing_is_confirmed(bridge: Bridge) -> None:

@@ -65,6 +65,7 @@ class SettlementStep(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SETTLEMENT_STEP_RECONCILE: _ClassVar[SettlementStep]
     SETTLEMENT_STEP_DONE: _ClassVar[SettlementStep]
     SETTLEMENT_STEP_SETTLE_DISPUTES: _ClassVar[SettlementStep]
+    SETTLEMENT_STEP_VOID: _ClassVar[SettlementStep]
 CONNECTION_STATE_UNSPECIFIED: ConnectionState
 CONNECTION_STATE_ACTIVE: ConnectionState
 CONNECTION_STATE_DEFAULTED: ConnectionState
@@ -99,6 +100,7 @@ SETTLEMENT_STEP_CONFIRM: SettlementStep
 SETTLEMENT_STEP_RECONCILE: SettlementStep
 SETTLEMENT_STEP_DONE: SettlementStep
 SETTLEMENT_STEP_SETTLE_DISPUTES: SettlementStep
+SETTLEMENT_STEP_VOID: SettlementStep
 
 class Connection(_message.Message):
     __slots__ = ("name", "client", "exchange", "create_time", "state", "default_outcome")

@@ -79,6 +79,7 @@ class StatementState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STATEMENT_STATE_UNSPECIFIED: _ClassVar[StatementState]
     STATEMENT_STATE_ISSUED: _ClassVar[StatementState]
     STATEMENT_STATE_CONFIRMED: _ClassVar[StatementState]
+    STATEMENT_STATE_VOIDED: _ClassVar[StatementState]
 SIDE_UNSPECIFIED: Side
 SIDE_BUY: Side
 SIDE_SELL: Side
@@ -117,6 +118,7 @@ VENUE_STATE_INSOLVENT: VenueState
 STATEMENT_STATE_UNSPECIFIED: StatementState
 STATEMENT_STATE_ISSUED: StatementState
 STATEMENT_STATE_CONFIRMED: StatementState
+STATEMENT_STATE_VOIDED: StatementState
 
 class Market(_message.Message):
     __slots__ = ("name", "base_asset", "quote_asset", "tick_size", "lot_size", "maker_fee_bps", "taker_fee_bps", "reference_price", "min_notional")
@@ -673,6 +675,24 @@ class ConfirmStatementRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., settled_entries: _Optional[_Iterable[_Union[_statement_pb2.StatementEntry, _Mapping]]] = ..., settled_entries_only: _Optional[bool] = ...) -> None: ...
 
 class ConfirmStatementResponse(_message.Message):
+    __slots__ = ("statement", "state")
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    statement: str
+    state: StatementState
+    def __init__(self, statement: _Optional[str] = ..., state: _Optional[_Union[StatementState, str]] = ...) -> None: ...
+
+class VoidStatementRequest(_message.Message):
+    __slots__ = ("request_id", "statement", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    statement: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., statement: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class VoidStatementResponse(_message.Message):
     __slots__ = ("statement", "state")
     STATEMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]

@@ -652,6 +652,11 @@ class PartnerServiceStub:
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.SerializeToString,
                 response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.FromString,
                 _registered_method=True)
+        self.VoidStatement = channel.unary_unary(
+                '/oes.exchange.v1.PartnerService/VoidStatement',
+                request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementRequest.SerializeToString,
+                response_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementResponse.FromString,
+                _registered_method=True)
         self.ApplyAdjustment = channel.unary_unary(
                 '/oes.exchange.v1.PartnerService/ApplyAdjustment',
                 request_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ApplyAdjustmentRequest.SerializeToString,
@@ -741,6 +746,17 @@ class PartnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VoidStatement(self, request, context):
+        """Voids an issued statement the settlement network refused before the custodian recorded it
+        (a bad signature, a cutoff that does not continue the last settled statement): nothing of it
+        is re-based, its amounts stay in `unsettled`, and the next CreateStatement takes the next
+        number and covers the same period again, continuing the last statement that settled.
+        Refused for a confirmed statement (STATEMENT_ALREADY_CONFIRMED). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ApplyAdjustment(self, request, context):
         """Moves a connection's mirror by an amount the custodian settled outside a statement: the
         correction of a disputed entry an administrator approved at another amount
@@ -811,6 +827,11 @@ def add_PartnerServiceServicer_to_server(servicer, server):
                     servicer.ConfirmStatement,
                     request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.FromString,
                     response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.SerializeToString,
+            ),
+            'VoidStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidStatement,
+                    request_deserializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementRequest.FromString,
+                    response_serializer=oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementResponse.SerializeToString,
             ),
             'ApplyAdjustment': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyAdjustment,
@@ -1073,6 +1094,33 @@ class PartnerService:
             '/oes.exchange.v1.PartnerService/ConfirmStatement',
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementRequest.SerializeToString,
             oes_dot_exchange_dot_v1_dot_exchange__pb2.ConfirmStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oes.exchange.v1.PartnerService/VoidStatement',
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementRequest.SerializeToString,
+            oes_dot_exchange_dot_v1_dot_exchange__pb2.VoidStatementResponse.FromString,
             options,
             channel_credentials,
             insecure,
