@@ -121,6 +121,8 @@ class ExpectationOutcome:
     fields: Mapping[str, Any]
     passed: bool
     detail: str
+    # The step after which it was checked; 0 when checked before the first step.
+    after_step: int = 0
 
 
 @dataclass
@@ -169,8 +171,18 @@ class RunResult:
         for expectation in self.expectations:
             if not expectation.passed:
                 where = f"{source}:{expectation.line}: expectation {expectation.kind}"
-                lines.append(f"{where} failed: {expectation.detail}")
+                lines.append(f"{where} ({self.checked_when(expectation)}) failed: {expectation.detail}")
         return lines
+
+    def checked_when(self, expectation: ExpectationOutcome) -> str:
+        """Which step an expectation was checked after, in words."""
+        if expectation.after_step == 0:
+            return "checked before the first step"
+        step = self.steps[expectation.after_step - 1]
+        return (
+            f"checked after step {step.number} of {len(self.scenario.steps)}: {step.action} at "
+            f"{format_duration(step.at_ms)}, line {step.line}"
+        )
 
 
 def reproduce_command(source: Path | str, seed: int) -> str:
@@ -820,7 +832,9 @@ class _Run:
                 False,
                 f"could not read it: {details.code.name} {details.reason}: {details.message}",
             )
-        return ExpectationOutcome(expectation.line, expectation.kind, expectation.fields, passed, detail)
+        return ExpectationOutcome(
+            expectation.line, expectation.kind, expectation.fields, passed, detail, len(self.result.steps)
+        )
 
     def evaluate(self, expectation: Expectation) -> tuple[bool, str]:
         fields = expectation.fields
@@ -1020,6 +1034,7 @@ def result_document(result: RunResult) -> dict[str, Any]:
                 "fields": dict(outcome.fields),
                 "passed": outcome.passed,
                 "detail": outcome.detail,
+                "after_step": outcome.after_step,
             }
             for outcome in result.expectations
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,22 @@ def test_a_wrong_expectation_fails_naming_its_line_and_the_reproduce_command(
 
     output = capsys.readouterr()
     assert exit_code == EXIT_EXPECTATION_FAILED
-    assert f"{wrong}:{wrong_line}: expectation custody_balance failed" in output.err
-    assert "clients/acme/available BTC is 8.00000000 (expected 7.5)" in output.err
-    assert output.err.strip().splitlines()[-1] == f"reproduce: oes scenario run {wrong} --seed 3"
+    failure = (
+        f"FAILED {wrong}:{wrong_line}: expectation custody_balance "
+        "(checked after step 3 of 3: settle at 5m, line 42) failed: "
+        "clients/acme/available BTC is 8.00000000 (expected 7.5)"
+    )
+    assert failure in output.err.splitlines()
+    reproduce = output.err.strip().splitlines()[-1]
+    assert reproduce == f"reproduce: oes scenario run {wrong} --seed 3"
+
+    # The printed command, run as printed, fails the same way.
+    program, *arguments = shlex.split(reproduce.removeprefix("reproduce: "))
+    assert program == "oes"
+    assert main(arguments) == EXIT_EXPECTATION_FAILED
+    again = capsys.readouterr()
+    assert [line for line in again.err.splitlines() if line.startswith("FAILED")] == [failure]
+    assert again.err.strip().splitlines()[-1] == reproduce
 
 
 def test_the_same_seed_gives_a_byte_identical_journal(tmp_path: Path) -> None:
