@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from custodian_sim.adapters.sqlite_allocations import ALLOCATIONS_SCHEMA
 from custodian_sim.adapters.sqlite_settlement import (
+    CLAIM_CLOSURES_SCHEMA,
     SETTLEMENT_OUTCOMES_SCHEMA,
     STATEMENT_SETTLEMENT_STORAGE_SCHEMA,
 )
@@ -171,4 +172,5 @@ MIGRATIONS: tuple[str, ...] = (
     SETTLEMENT_OUTCOMES_SCHEMA,
     STATEMENT_SETTLEMENT_STORAGE_SCHEMA,
     STATEMENT_CONTENTS_SCHEMA,
+    CLAIM_CLOSURES_SCHEMA,
 )

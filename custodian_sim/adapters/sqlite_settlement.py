@@ -8,7 +8,14 @@ from typing import Any
 
 import sqlite_utils
 
-from custodian_sim.domain.entry_outcomes import Claim, ClaimDraft, EntryOutcome, EntryState
+from custodian_sim.domain.entry_outcomes import (
+    Claim,
+    ClaimClosure,
+    ClaimDraft,
+    ClaimState,
+    EntryOutcome,
+    EntryState,
+)
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement
 
@@ -119,7 +126,27 @@ BEGIN
 END;
 """
 
+# How a later statement closed an open claim (see ClaimState); appended once per claim, never
+# edited, so that the claims themselves stay append-only.
+CLAIM_CLOSURES_SCHEMA = """
+CREATE TABLE claim_closures (
+    claim_number INTEGER PRIMARY KEY REFERENCES claims (number) DEFERRABLE INITIALLY DEFERRED,
+    state TEXT NOT NULL CHECK (state = 'SETTLED' OR state = 'SUPERSEDED' OR state = 'NETTED'),
+    statement TEXT NOT NULL,
+    close_time_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER claim_closures_are_immutable BEFORE UPDATE ON claim_closures
+BEGIN
+    SELECT RAISE(ABORT, 'claim closures are append-only: a claim is closed once');
+END;
+
+CREATE INDEX claims_by_connection ON claims (connection, number);
+"""
+
 CLAIMS_PER_QUERY_MAX = 1000
+# As many as a statement has entries at most (ENTRIES_PER_STATEMENT_MAX).
+OPEN_CLAIMS_PER_EXCHANGE_MAX = 100_000
 
 _ENTRY_STATES = {state.value: state for state in EntryState}
 
@@ -199,10 +226,19 @@ def write_outcomes(database: sqlite_utils.Database, recorded: RecordedStatement)
 _CLAIM_COLUMNS = (
     "number, creditor, debtor, asset, amount_units, statement, connection, reason, create_time_ms"
 )
+# A claim with its closure, if any (the last two columns are NULL while it is open).
+_CLAIM_SELECT = (
+    "SELECT claims.number, creditor, debtor, asset, amount_units, claims.statement, connection, reason, "
+    "create_time_ms, claim_closures.state, claim_closures.statement FROM claims "
+    "LEFT JOIN claim_closures ON claim_closures.claim_number = claims.number"
+)
+_CLAIM_STATES = {state.value: state for state in ClaimState}
 
 
 def _claim_from_row(row: Sequence[Any]) -> Claim:
-    number, creditor, debtor, asset, amount_units, statement, connection, reason, create_time_ms = row
+    number, creditor, debtor, asset, amount_units, statement, connection, reason, create_time_ms = row[:9]
+    closed_state, closed_by = row[9:]
+    closure = None if closed_state is None else ClaimClosure(number, _CLAIM_STATES[closed_state], closed_by)
     draft = ClaimDraft(
         creditor,
         debtor,
@@ -212,7 +248,7 @@ def _claim_from_row(row: Sequence[Any]) -> Claim:
         ConnectionName.parse(connection, "connection"),
         reason,
     )
-    return Claim(number, draft, create_time_ms)
+    return Claim(number, draft, create_time_ms, closure)
 
 
 class SqliteClaimRepository:
@@ -249,13 +285,32 @@ class SqliteClaimRepository:
         assert 0 < limit <= CLAIMS_PER_QUERY_MAX, limit
         if party is None:
             rows = self._database.execute(
-                f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE number > ? ORDER BY number LIMIT ?",
+                f"{_CLAIM_SELECT} WHERE claims.number > ? ORDER BY claims.number LIMIT ?",
                 (after_number, limit),
             ).fetchall()
         else:
             rows = self._database.execute(
-                f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE number > ? AND (creditor = ? OR debtor = ?) "
-                "ORDER BY number LIMIT ?",
+                f"{_CLAIM_SELECT} WHERE claims.number > ? AND (creditor = ? OR debtor = ?) "
+                "ORDER BY claims.number LIMIT ?",
                 (after_number, party, party, limit),
             ).fetchall()
         return [_claim_from_row(row) for row in rows]
+
+    def open_for_exchange(self, exchange: str) -> list[Claim]:
+        """Every open claim left by statements of `exchange`, oldest first."""
+        rows = self._database.execute(
+            f"{_CLAIM_SELECT} WHERE claim_closures.claim_number IS NULL AND claims.statement LIKE ? "
+            "ORDER BY claims.number LIMIT ?",
+            (f"{exchange}/statements/%", OPEN_CLAIMS_PER_EXCHANGE_MAX + 1),
+        ).fetchall()
+        # Each connection and asset has at most one open claim (a new one closes the old), so the
+        # open claims of an exchange are bounded by its connections times assets.
+        assert len(rows) <= OPEN_CLAIMS_PER_EXCHANGE_MAX, f"{exchange} has more open claims than entries"
+        return [_claim_from_row(row) for row in rows]
+
+    def close(self, closure: ClaimClosure, close_time_ms: int) -> None:
+        """Appends how an open claim was closed."""
+        self._database.execute(
+            "INSERT INTO claim_closures (claim_number, state, statement, close_time_ms) VALUES (?, ?, ?, ?)",
+            (closure.claim_number, closure.state.value, closure.statement, close_time_ms),
+        )

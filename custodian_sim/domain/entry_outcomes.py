@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from custodian_sim.domain.names import ConnectionName
+from custodian_sim.domain.names import ConnectionName, StatementName
 
 # Reasons an entry fails; stable, clients and scenarios branch on them.
 LOSS_EXCEEDS_ALLOCATION = "LOSS_EXCEEDS_ALLOCATION"
@@ -104,17 +105,60 @@ class ClaimDraft:
         assert self.creditor != self.debtor, self.creditor
         assert self.reason, "a claim says why the entry failed"
 
+    @property
+    def statement_number(self) -> int:
+        """The number of the statement whose entry failed."""
+        return StatementName.parse(self.statement, "statement").number
+
+
+class ClaimState(enum.Enum):
+    """Whether a claim is still owed, or how a later statement of the same exchange closed it.
+
+    The unsettled amount behind a claim stays with the exchange and returns in its next statement,
+    so the claim lasts only until that connection and asset are decided again.
+    """
+
+    OPEN = "OPEN"
+    # A later statement's entry for the connection and asset settled: the amount was paid in it.
+    SETTLED = "SETTLED"
+    # A later statement's entry failed again: the new claim carries the whole amount.
+    SUPERSEDED = "SUPERSEDED"
+    # A later statement carried no entry for it: the exchange's unsettled amount netted to zero.
+    NETTED = "NETTED"
+
+
+@dataclass(frozen=True)
+class ClaimClosure:
+    """How and by which statement an open claim was closed; appended once, never changed."""
+
+    claim_number: int
+    state: ClaimState
+    statement: str
+
+    def __post_init__(self) -> None:
+        assert self.state is not ClaimState.OPEN, "a closure closes"
+
 
 @dataclass(frozen=True)
 class Claim:
-    """What one party owes another because an entry could not settle; recorded once, never changed."""
+    """What one party owes another because an entry could not settle; recorded once, never changed.
+
+    `closure` is read with it: how a later statement closed it, None while it is open.
+    """
 
     number: int
     draft: ClaimDraft
     create_time_ms: int
+    closure: ClaimClosure | None = None
 
     def __post_init__(self) -> None:
         assert self.number >= 1, self.number
+        assert self.closure is None or self.closure.claim_number == self.number
+
+    @property
+    def state(self) -> ClaimState:
+        """OPEN, or how it was closed."""
+        return ClaimState.OPEN if self.closure is None else self.closure.state
 
     @property
     def name(self) -> str:
@@ -152,3 +196,34 @@ def gain_claim(statement: str, outcome: EntryOutcome) -> ClaimDraft:
         connection=outcome.connection,
         reason=INSUFFICIENT_SETTLEMENT_FUNDS,
     )
+
+
+def claim_closures(
+    open_claims: Sequence[Claim],
+    statement: str,
+    statement_number: int,
+    decided: Sequence[EntryOutcome],
+    entry_keys: Collection[tuple[ConnectionName, str]] | None,
+) -> list[ClaimClosure]:
+    """The open claims of earlier statements that `decided` (outcomes of statement `statement`) closes.
+
+    A decided entry for the claim's connection and asset settles it (SETTLED) or leaves a new claim
+    for the whole amount (SUPERSEDED). With `entry_keys` (every entry of an executed statement), a
+    claim whose connection and asset has no entry is NETTED: the exchange's unsettled amount is zero.
+    Disputed entries decide nothing yet.
+    """
+    by_key = {(outcome.connection, outcome.asset): outcome for outcome in decided}
+    closures = []
+    for claim in open_claims:
+        assert claim.closure is None, claim.name
+        if claim.draft.statement_number >= statement_number:
+            continue
+        key = (claim.draft.connection, claim.draft.asset)
+        outcome = by_key.get(key)
+        if outcome is not None and outcome.state is EntryState.SETTLED:
+            closures.append(ClaimClosure(claim.number, ClaimState.SETTLED, statement))
+        elif outcome is not None and outcome.state is EntryState.FAILED:
+            closures.append(ClaimClosure(claim.number, ClaimState.SUPERSEDED, statement))
+        elif outcome is None and entry_keys is not None and key not in entry_keys:
+            closures.append(ClaimClosure(claim.number, ClaimState.NETTED, statement))
+    return closures

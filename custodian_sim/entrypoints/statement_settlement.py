@@ -9,7 +9,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from custodian_sim.domain.entry_outcomes import Claim
+from custodian_sim.domain.entry_outcomes import Claim, ClaimState
 from custodian_sim.domain.names import ConnectionName, StatementName, parse_party_name
 from custodian_sim.domain.statement_execution import check_dispute_reason
 from custodian_sim.domain.statements import RecordedStatement
@@ -37,6 +37,14 @@ StatementResponseT = TypeVar("StatementResponseT", bound=Message)
 CONNECTION_OF_OTHER_EXCHANGE = "CONNECTION_OF_OTHER_EXCHANGE"
 
 
+_CLAIM_STATES = {
+    ClaimState.OPEN: custodian_pb2.CLAIM_STATE_OPEN,
+    ClaimState.SETTLED: custodian_pb2.CLAIM_STATE_SETTLED,
+    ClaimState.SUPERSEDED: custodian_pb2.CLAIM_STATE_SUPERSEDED,
+    ClaimState.NETTED: custodian_pb2.CLAIM_STATE_NETTED,
+}
+
+
 def claim_message(claim: Claim, assets: AssetScales) -> custodian_pb2.Claim:
     """The wire form of a claim."""
     draft = claim.draft
@@ -50,6 +58,8 @@ def claim_message(claim: Claim, assets: AssetScales) -> custodian_pb2.Claim:
         connection=draft.connection.name,
         reason=draft.reason,
         create_time=to_timestamp(claim.create_time_ms),
+        state=_CLAIM_STATES[claim.state],
+        closed_by_statement="" if claim.closure is None else claim.closure.statement,
     )
 
 

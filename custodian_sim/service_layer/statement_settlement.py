@@ -15,7 +15,14 @@ from typing import Protocol
 import structlog
 
 from custodian_sim.domain import statement_execution as rules
-from custodian_sim.domain.entry_outcomes import Claim, ClaimDraft, EntryOutcome, EntryState, entry_resource
+from custodian_sim.domain.entry_outcomes import (
+    Claim,
+    ClaimDraft,
+    EntryOutcome,
+    EntryState,
+    claim_closures,
+    entry_resource,
+)
 from custodian_sim.domain.ledger import Transfer
 from custodian_sim.domain.names import ConnectionName, StatementName, allocated_account, settlement_account
 from custodian_sim.domain.parties import party_kind_of, require_party
@@ -165,6 +172,7 @@ class StatementSettlement:
         uow.statements.update(after)
         self._audit_statement(uow, recorded, after)
         self._audit_entries(uow, recorded.name, [(outcome, settlement.outcomes[0])])
+        self._close_claims(uow, entry.statement, settlement.outcomes, None, now_ms)
         self._record_claims(uow, settlement.claims, now_ms)
         return after
 
@@ -213,6 +221,9 @@ class StatementSettlement:
                 for outcome in settlement.outcomes
             ),
         )
+        self._close_claims(
+            uow, StatementName.parse(statement, "statement"), settlement.outcomes, after, now_ms
+        )
         self._record_claims(uow, settlement.claims, now_ms)
         return after
 
@@ -220,6 +231,39 @@ class StatementSettlement:
         """Posts the planned transfers as one linked group; the plan never overdraws an account."""
         if transfers:
             self._poster(uow, transfers)
+
+    def _close_claims(
+        self,
+        uow: UnitOfWork,
+        statement: StatementName,
+        decided: Sequence[EntryOutcome],
+        executed: RecordedStatement | None,
+        now_ms: int,
+    ) -> None:
+        """Closes the open claims of earlier statements that these outcomes decide (see ClaimState).
+
+        `executed` is the statement after an execution, whose missing entries net claims to zero;
+        None after resolving one disputed entry.
+        """
+        open_claims = uow.claims.open_for_exchange(statement.exchange)
+        if not open_claims:
+            return
+        entry_keys = (
+            None
+            if executed is None
+            else {(outcome.connection, outcome.asset) for outcome in executed.entry_outcomes()}
+        )
+        by_number = {claim.number: claim for claim in open_claims}
+        for closure in claim_closures(open_claims, statement.name, statement.number, decided, entry_keys):
+            uow.claims.close(closure, now_ms)
+            record_change(
+                uow,
+                now_ms,
+                f"claims/{closure.claim_number}",
+                "OPEN",
+                f"{closure.state.value} by {closure.statement}",
+                by_number[closure.claim_number].draft.connection.client,
+            )
 
     def _record_claims(self, uow: UnitOfWork, drafts: Sequence[ClaimDraft], now_ms: int) -> None:
         if not drafts:

@@ -266,12 +266,14 @@ def test_at_the_top_up_deadline_covered_gains_settle_and_the_unpaid_one_becomes_
     assert from_timestamp(settled.execute_time) == START_MS + TOP_UP_WINDOW_MS
     assert balance(custodian, OKX, f"{OKX}/settlement", "USDT") == "100.000000"
     (claim,) = claims(custodian, "clients/beta", BETA_PRINCIPAL)
-    assert (claim.creditor, claim.debtor, claim.amount, claim.reason) == (
+    assert (claim.creditor, claim.debtor, claim.amount, claim.reason, claim.state) == (
         "clients/beta",
         OKX,
         "200.000000",
         "INSUFFICIENT_SETTLEMENT_FUNDS",
+        custodian_pb2.CLAIM_STATE_OPEN,
     )
+    assert claim.closed_by_statement == ""
     records = custodian.custody.ListAuditRecords(
         custodian_pb2.ListAuditRecordsRequest(), metadata=bearer(OKX_PRINCIPAL)
     ).records
@@ -281,6 +283,25 @@ def test_at_the_top_up_deadline_covered_gains_settle_and_the_unpaid_one_becomes_
         "PARTIALLY_SUCCEEDED",
     )
     assert (records[-1].principal, records[-1].method) == ("system", "TopUpDeadline")
+
+    # The unpaid 200 stays unsettled at the exchange and returns in statement 2; the exchange tops
+    # up and it settles: the claim is closed by that statement, so beta is not owed it twice.
+    deposit(custodian, "okx-top-up", OKX, "USDT", "200")
+    second = statement_content(OKX, 2, [(BETA, "USDT", "200.000000")])
+    custodian.settlement.SubmitStatement(
+        custodian_pb2.SubmitStatementRequest(
+            request_id="submit-2", statement=message_from_content(*signed(second))
+        ),
+        metadata=bearer(BRIDGE),
+    )
+    executed = custodian.settlement.ExecuteStatement(
+        custodian_pb2.ExecuteStatementRequest(request_id="execute-2", statement=second.name),
+        metadata=bearer(BRIDGE),
+    ).statement
+    assert executed.state == custodian_pb2.STATEMENT_STATE_SUCCEEDED
+    (closed,) = claims(custodian, "clients/beta", BETA_PRINCIPAL)
+    assert (closed.state, closed.closed_by_statement) == (custodian_pb2.CLAIM_STATE_SETTLED, second.name)
+    assert balance(custodian, "clients/beta", f"{BETA}/allocated", "USDT") == "200.000000"
 
 
 def test_a_restart_sets_the_deadline_of_a_statement_still_waiting(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from custodian_sim.domain.entry_outcomes import Claim
+import dataclasses
+
+from custodian_sim.domain.entry_outcomes import Claim, ClaimClosure
 
 
 class FakeClaimRepository:
@@ -23,3 +25,15 @@ class FakeClaimRepository:
             if claim.number > after_number and (party is None or claim.involves(party))
         ]
         return found[:limit]
+
+    def open_for_exchange(self, exchange: str) -> list[Claim]:
+        return [
+            claim
+            for claim in self._claims
+            if claim.closure is None and claim.draft.statement.startswith(f"{exchange}/statements/")
+        ]
+
+    def close(self, closure: ClaimClosure, close_time_ms: int) -> None:
+        claim = self._claims[closure.claim_number - 1]
+        assert claim.closure is None, "a claim is closed once"
+        self._claims[closure.claim_number - 1] = dataclasses.replace(claim, closure=closure)

@@ -11,7 +11,7 @@ import pytest
 
 from custodian_sim.adapters.signature_verifier import Ed25519SignatureVerifier
 from custodian_sim.domain.audit import AuditRecord
-from custodian_sim.domain.entry_outcomes import EntryState
+from custodian_sim.domain.entry_outcomes import ClaimClosure, ClaimState, EntryState
 from custodian_sim.domain.names import ConnectionName, allocated_account, settlement_account
 from custodian_sim.domain.statements import RecordedStatement, StatementState
 from custodian_sim.service_layer.services import CustodianService
@@ -386,3 +386,54 @@ def test_the_deadline_timer_is_set_once_and_settles_at_the_deadline(world: Harne
     deadline_records = [record for record in world.audit_records() if record.method == "TopUpDeadline"]
     assert {record.principal for record in deadline_records} == {"system"}
     assert deadline_records[0].resource == STATEMENT
+
+
+def test_a_later_statement_closes_the_claims_its_entries_decide(world: Harness) -> None:
+    # Statement 1: 1,000 USDT in the settlement account pays acme's 900; beta's 200 fails.
+    first = statement_content(OKX, 1, [(ACME.name, "USDT", "900"), (BETA.name, "USDT", "200")])
+    world.submit(first)
+    world.execute(first)
+    world.clock.advance(TOP_UP_WINDOW_MS)
+    world.settle_due(first)
+    (unpaid,) = world.claims("clients/beta")
+    assert (unpaid.state, unpaid.closure) == (ClaimState.OPEN, None)
+
+    # Statement 2 carries beta's unpaid 200 again, and 150 more; 100 are left: it fails again and
+    # the new claim, for all 350, replaces the first.
+    second = statement_content(OKX, 2, [(BETA.name, "USDT", "350")])
+    world.submit(second)
+    world.execute(second)
+    world.clock.advance(TOP_UP_WINDOW_MS)
+    world.settle_due(second)
+    replaced, carried = world.claims("clients/beta")
+    assert replaced.closure == ClaimClosure(1, ClaimState.SUPERSEDED, f"{OKX}/statements/2")
+    assert (carried.state, carried.draft.amount_units) == (ClaimState.OPEN, 350 * USDT)
+    assert world.audit_records()[-2].resource == "claims/1"
+    assert world.audit_records()[-2].after == f"SUPERSEDED by {OKX}/statements/2"
+
+    # The exchange tops up; statement 3 pays beta's 350: the claim is settled, not owed twice.
+    world.deposit("okx-top-up", OKX, "USDT", 1_000 * USDT)
+    third = statement_content(OKX, 3, [(BETA.name, "USDT", "350")])
+    world.submit(third)
+    assert world.execute(third).state is StatementState.SUCCEEDED
+    assert [claim.state for claim in world.claims("clients/beta")] == [
+        ClaimState.SUPERSEDED,
+        ClaimState.SETTLED,
+    ]
+    paid = world.claims("clients/beta")[1]
+    assert paid.closure == ClaimClosure(2, ClaimState.SETTLED, f"{OKX}/statements/3")
+
+
+def test_a_claim_whose_entry_is_missing_from_the_next_statement_netted_to_zero(world: Harness) -> None:
+    first = statement_content(OKX, 1, [(BETA.name, "USDT", "2000")])
+    world.submit(first)
+    world.execute(first)
+    world.clock.advance(TOP_UP_WINDOW_MS)
+    world.settle_due(first)
+    # Beta lost back its gain: its unsettled USDT is zero, the statement has no entry for it.
+    second = statement_content(OKX, 2, [(ACME.name, "USDT", "-5")])
+    world.submit(second)
+    world.execute(second)
+
+    (claim,) = world.claims("clients/beta")
+    assert claim.closure == ClaimClosure(1, ClaimState.NETTED, f"{OKX}/statements/2")

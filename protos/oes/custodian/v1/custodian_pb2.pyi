@@ -44,6 +44,14 @@ class EntryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENTRY_STATE_FAILED: _ClassVar[EntryState]
     ENTRY_STATE_DISPUTED: _ClassVar[EntryState]
 
+class ClaimState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLAIM_STATE_UNSPECIFIED: _ClassVar[ClaimState]
+    CLAIM_STATE_OPEN: _ClassVar[ClaimState]
+    CLAIM_STATE_SETTLED: _ClassVar[ClaimState]
+    CLAIM_STATE_SUPERSEDED: _ClassVar[ClaimState]
+    CLAIM_STATE_NETTED: _ClassVar[ClaimState]
+
 class WhitelistAddressState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     WHITELIST_ADDRESS_STATE_UNSPECIFIED: _ClassVar[WhitelistAddressState]
@@ -93,6 +101,11 @@ ENTRY_STATE_PENDING: EntryState
 ENTRY_STATE_SETTLED: EntryState
 ENTRY_STATE_FAILED: EntryState
 ENTRY_STATE_DISPUTED: EntryState
+CLAIM_STATE_UNSPECIFIED: ClaimState
+CLAIM_STATE_OPEN: ClaimState
+CLAIM_STATE_SETTLED: ClaimState
+CLAIM_STATE_SUPERSEDED: ClaimState
+CLAIM_STATE_NETTED: ClaimState
 WHITELIST_ADDRESS_STATE_UNSPECIFIED: WhitelistAddressState
 WHITELIST_ADDRESS_STATE_COOLING_OFF: WhitelistAddressState
 WHITELIST_ADDRESS_STATE_ACTIVE: WhitelistAddressState
@@ -286,7 +299,7 @@ class ResolveDisputedEntryResponse(_message.Message):
     def __init__(self, statement: _Optional[_Union[RecordedStatement, _Mapping]] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("name", "creditor", "debtor", "asset", "amount", "statement", "connection", "reason", "create_time")
+    __slots__ = ("name", "creditor", "debtor", "asset", "amount", "statement", "connection", "reason", "create_time", "state", "closed_by_statement")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CREDITOR_FIELD_NUMBER: _ClassVar[int]
     DEBTOR_FIELD_NUMBER: _ClassVar[int]
@@ -296,6 +309,8 @@ class Claim(_message.Message):
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_STATEMENT_FIELD_NUMBER: _ClassVar[int]
     name: str
     creditor: str
     debtor: str
@@ -305,7 +320,9 @@ class Claim(_message.Message):
     connection: str
     reason: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., creditor: _Optional[str] = ..., debtor: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    state: ClaimState
+    closed_by_statement: str
+    def __init__(self, name: _Optional[str] = ..., creditor: _Optional[str] = ..., debtor: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[str] = ..., statement: _Optional[str] = ..., connection: _Optional[str] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[ClaimState, str]] = ..., closed_by_statement: _Optional[str] = ...) -> None: ...
 
 class ListClaimsRequest(_message.Message):
     __slots__ = ("party", "page_size", "page_token")
