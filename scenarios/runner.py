@@ -81,6 +81,15 @@ _SETTLEMENT_STATES = {
     "succeeded": bridge_pb2.SETTLEMENT_STATE_SUCCEEDED,
     "failed": bridge_pb2.SETTLEMENT_STATE_FAILED,
 }
+_CLAIM_STATES = {
+    "open": custodian_pb2.CLAIM_STATE_OPEN,
+    "settled": custodian_pb2.CLAIM_STATE_SETTLED,
+    "superseded": custodian_pb2.CLAIM_STATE_SUPERSEDED,
+    "netted": custodian_pb2.CLAIM_STATE_NETTED,
+}
+_CLAIM_STATE_WORDS = {state: word for word, state in _CLAIM_STATES.items()}
+# One page of claims is enough for a scenario's handful of clients (the custodian caps it at 1000).
+CLAIMS_PAGE_SIZE = 1000
 _CONNECTION_STATES = {
     "active": bridge_pb2.CONNECTION_STATE_ACTIVE,
     "defaulted": bridge_pb2.CONNECTION_STATE_DEFAULTED,
@@ -583,6 +592,16 @@ class _Run:
         elif action == "deposit":
             assert client is not None
             self.deposit(client, fields["asset"], fields["amount"], request_id)
+        elif action == "top_up":
+            admin.custody_admin.SimulateDeposit(
+                custodian_pb2.SimulateDepositRequest(
+                    request_id=request_id,
+                    owner=f"exchanges/{exchange_id}",
+                    asset=fields["asset"],
+                    amount=fields["amount"],
+                ),
+                timeout=CALL_TIMEOUT_S,
+            )
         elif action == "withdraw":
             assert client is not None
             self.withdraw(client, fields, request_id)
@@ -850,6 +869,8 @@ class _Run:
                 (b.amount for b in balances if b.account == account and b.asset == fields["asset"]), "0"
             )
             return _equal_amounts(f"{account} {fields['asset']}", found, fields["equals"])
+        if kind == "settlement_claim":
+            return self.evaluate_settlement_claim(fields)
         if kind in ("exchange_balance", "claim"):
             response = admin.trading.GetBalances(
                 exchange_pb2.GetBalancesRequest(account=fields["account"]), timeout=CALL_TIMEOUT_S
@@ -916,6 +937,32 @@ class _Run:
         return bool(events), f"{described} (expected at least one)"
 
     # The journal.
+
+    def evaluate_settlement_claim(self, fields: Mapping[str, Any]) -> tuple[bool, str]:
+        """Claims between the creditor and debtor in the asset, filtered by amount and state, counted."""
+        claims = self.admin.custody.ListClaims(
+            custodian_pb2.ListClaimsRequest(party=fields["creditor"], page_size=CLAIMS_PAGE_SIZE),
+            timeout=CALL_TIMEOUT_S,
+        ).claims
+        asset = fields["asset"]
+        between = [claim for claim in claims if claim.debtor == fields["debtor"] and claim.asset == asset]
+        matching = [
+            claim
+            for claim in between
+            if ("amount" not in fields or Decimal(claim.amount) == Decimal(fields["amount"]))
+            and ("state" not in fields or claim.state == _CLAIM_STATES[fields["state"]])
+        ]
+        found = ", ".join(
+            f"{claim.name} {claim.amount} {_CLAIM_STATE_WORDS[claim.state]}"
+            + (f" by {claim.closed_by_statement}" if claim.closed_by_statement else "")
+            for claim in between
+        )
+        what = f"claims of {fields['creditor']} on {fields['debtor']} in {asset}: {found or 'none'}"
+        if "count" in fields:
+            return len(matching) == fields[
+                "count"
+            ], f"{what} ({len(matching)} match, expected {fields['count']})"
+        return bool(matching), what
 
     def read_journal(self) -> list[dict[str, Any]]:
         """The three services' journals merged, ordered by sandbox time, service, then sequence."""

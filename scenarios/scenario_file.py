@@ -851,12 +851,30 @@ class _Checker:
                 raise self.fail((*body, "name"), f"client {client_id} has no connection to `{exchange}`")
         if kind == "settlement":
             self.known_exchange((*body, "exchange"), fields["exchange"], world)
+        if kind == "settlement_claim":
+            self.claim_parties(body, fields["creditor"], fields["debtor"], world)
         for key, signed in (("equals", True), ("amount", False), ("recovered", False)):
             if key in fields:
                 self.amount(
                     (*body, key), fields["asset"], fields[key], assets, allow_zero=True, allow_negative=signed
                 )
         return Expectation(kind, MappingProxyType(dict(fields)), _line_of(path, self._lines), at_ms)
+
+    def claim_parties(self, body: NodePath, creditor: str, debtor: str, world: ScenarioWorld) -> None:
+        """A settlement claim is between a client and an exchange of the world, one way or the other."""
+        kinds = []
+        for key, party in (("creditor", creditor), ("debtor", debtor)):
+            kind, _, identifier = party.partition("/")
+            if kind == "clients":
+                self.known_client((*body, key), identifier, world)
+            else:
+                self.known_exchange((*body, key), identifier, world)
+            kinds.append(kind)
+        if kinds[0] == kinds[1]:
+            raise self.fail(
+                (*body, "debtor"),
+                "a settlement claim is between a client and an exchange, one owing the other",
+            )
 
     def custody_account(self, path: NodePath, account: str, world: ScenarioWorld) -> None:
         parts = account.split("/")

@@ -18,6 +18,7 @@ from custodian_sim.domain.entry_outcomes import (
 )
 from custodian_sim.domain.names import ConnectionName
 from custodian_sim.domain.statements import RecordedStatement, SignedStatement
+from service_kit.paging import PAGE_SIZE_MAX
 
 # A statement's entry outcomes are stored only once an entry leaves PENDING, by its position in
 # the signed entries; a SETTLED or FAILED outcome is final, only a DISPUTED one is resolved.
@@ -144,7 +145,8 @@ END;
 CREATE INDEX claims_by_connection ON claims (connection, number);
 """
 
-CLAIMS_PER_QUERY_MAX = 1000
+# The largest page, plus the one claim more that tells whether another page follows.
+CLAIMS_PER_QUERY_MAX = PAGE_SIZE_MAX + 1
 # As many as a statement has entries at most (ENTRIES_PER_STATEMENT_MAX).
 OPEN_CLAIMS_PER_EXCHANGE_MAX = 100_000
 

@@ -225,6 +225,27 @@ def test_a_step_earlier_than_the_previous_one_names_both(tmp_path: Path) -> None
         ('quantity: "0.5"', 'quantity: "0.123456789"', "quantity", "at most 8"),
         ("type: market", "type: limit", "at: 0s", "needs a `price`"),
         ("clients/acme/available", "clients/globex/available", "custody_balance", "unknown client"),
+        (
+            "    exchange: okx-sim\n",
+            "    exchange: okx-sim\n"
+            "  - {at: 2m, action: top_up, exchange: ftx-sim, asset: BTC, amount: '1'}\n",
+            "ftx-sim",
+            "unknown exchange",
+        ),
+        (
+            'equals: "8"}\n',
+            'equals: "8"}\n'
+            "  - settlement_claim: {creditor: clients/acme, debtor: clients/initech, asset: BTC}\n",
+            "settlement_claim",
+            "between a client and an exchange",
+        ),
+        (
+            'equals: "8"}\n',
+            'equals: "8"}\n'
+            "  - settlement_claim: {creditor: clients/bob, debtor: exchanges/okx-sim, asset: BTC}\n",
+            "settlement_claim",
+            "unknown client",
+        ),
     ],
     ids=[
         "client",
@@ -235,6 +256,9 @@ def test_a_step_earlier_than_the_previous_one_names_both(tmp_path: Path) -> None
         "scale",
         "limit-price",
         "expectation-client",
+        "top-up-exchange",
+        "claim-between-clients",
+        "claim-client",
     ],
 )
 def test_semantic_errors_name_the_line(
