@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     swarm.add_argument("--seeds", type=int, required=True, help="how many seeds to run")
     swarm.add_argument("--first-seed", type=int, default=1, help="the first seed (default 1)")
     swarm.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=JOBS_DEFAULT,
+        help=f"how many seeds run side by side, each with its own three services (default {JOBS_DEFAULT})",
+    )
+    swarm.add_argument(
         "--report-dir",
         type=Path,
         default=Path("oes-swarm"),
@@ -182,7 +188,9 @@ def _swarm(arguments: argparse.Namespace) -> int:
         return EXIT_INVALID_FILE
     seeds = range(arguments.first_seed, arguments.first_seed + arguments.seeds)
     try:
-        result = run_swarm(seeds, arguments.report_dir, say=lambda message: print(message, flush=True))
+        result = run_swarm(
+            seeds, arguments.report_dir, say=lambda message: print(message, flush=True), jobs=arguments.jobs
+        )
     except KeyboardInterrupt:
         print("interrupted; the services were stopped", file=sys.stderr)
         return 130

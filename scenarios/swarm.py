@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from scenarios.runner import RunResult, reproduce_command, run_scenario, write_reports
+from scenarios.runner import RunCancelledError, RunResult, reproduce_command, run_scenario, write_reports
 from scenarios.scenario_file import ScenarioError, load_scenario
 
 EXIT_NO_INVARIANT_BROKEN = 0
@@ -300,46 +302,93 @@ def _invariant_details(result: RunResult) -> list[str]:
     ]
 
 
-def run_swarm(seeds: range, report_dir: Path, say: Callable[[str], None] = print) -> SwarmResult:
-    """Generates, validates and runs one scenario per seed; the scenario files stay in `report_dir`."""
+@dataclass
+class _SeedOutcome:
+    """What one seed's run found, to be merged into the swarm's result in seed order."""
+
+    seed: int
+    verdict: str
+    broken: SeedProblem | None = None
+    crashed: SeedProblem | None = None
+    invalid: SeedProblem | None = None
+    refused_steps: SeedProblem | None = None
+
+
+def run_swarm(
+    seeds: range, report_dir: Path, say: Callable[[str], None] = print, jobs: int = 1
+) -> SwarmResult:
+    """Generates, validates and runs one scenario per seed, `jobs` at a time; the files stay in `report_dir`.
+
+    Each seed runs against its own three services, so seeds side by side do not change what any of
+    them finds. Problems are listed in seed order whatever order the seeds finished in. On Ctrl-C
+    every running seed stops before its next step, its services are stopped, and
+    KeyboardInterrupt propagates.
+    """
+    assert jobs >= 1, jobs
+    cancel = threading.Event()
     report_dir.mkdir(parents=True, exist_ok=True)
     swarm = SwarmResult()
     started_s = time.monotonic()
-    for seed in seeds:
-        source = report_dir / f"swarm-{seed}.yaml"
-        source.write_text(generate_scenario(seed))
+    outcomes: list[_SeedOutcome] = []
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="swarm") as pool:
+        futures = [pool.submit(_run_seed, seed, report_dir, cancel) for seed in seeds]
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                say(f"seed {outcome.seed}: {outcome.verdict}")
+        except KeyboardInterrupt:
+            cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    for outcome in sorted(outcomes, key=lambda item: item.seed):
         swarm.seeds_run += 1
-        try:
-            scenario = load_scenario(source)
-        except ScenarioError as error:
-            swarm.invalid.append(SeedProblem(seed, source, [str(error)]))
-            say(f"seed {seed}: INVALID generated scenario")
-            continue
-        try:
-            result = run_scenario(scenario, seed, None, say=lambda message: None)
-        except Exception as error:
-            # Any runner failure is a finding to report with its seed, not a reason to stop the swarm.
-            swarm.crashed.append(SeedProblem(seed, source, [f"the runner raised {error!r}"]))
-            say(f"seed {seed}: CRASHED ({error!r})")
-            continue
-        broken = _invariant_details(result)
-        failed_steps = [
-            f"step {step.number} ({step.action} at line {step.line}): {step.detail}"
-            for step in result.steps
-            if not step.passed
-        ]
-        verdict = "ok"
-        if broken:
-            swarm.broken.append(SeedProblem(seed, source, broken))
-            verdict = "INVARIANT BROKEN"
-        if result.crash:
-            swarm.crashed.append(SeedProblem(seed, source, [f"crash: {result.crash}"]))
-            verdict = "CRASHED" if not broken else verdict
-        if failed_steps:
-            swarm.refused_steps.append(SeedProblem(seed, source, failed_steps))
-            verdict += f" ({len(failed_steps)} step(s) failed or refused)"
-        if broken or result.crash:
-            write_reports(result, report_dir / f"swarm-{seed}")
-        say(f"seed {seed}: {verdict} in {result.duration_s:.1f} s")
+        for problems, problem in (
+            (swarm.broken, outcome.broken),
+            (swarm.crashed, outcome.crashed),
+            (swarm.invalid, outcome.invalid),
+            (swarm.refused_steps, outcome.refused_steps),
+        ):
+            if problem is not None:
+                problems.append(problem)
     swarm.duration_s = time.monotonic() - started_s
     return swarm
+
+
+def _run_seed(seed: int, report_dir: Path, cancel: threading.Event) -> _SeedOutcome:
+    source = report_dir / f"swarm-{seed}.yaml"
+    source.write_text(generate_scenario(seed))
+    try:
+        scenario = load_scenario(source)
+    except ScenarioError as error:
+        return _SeedOutcome(
+            seed, "INVALID generated scenario", invalid=SeedProblem(seed, source, [str(error)])
+        )
+    try:
+        result = run_scenario(scenario, seed, None, say=lambda message: None, cancel=cancel)
+    except RunCancelledError:
+        raise
+    except Exception as error:
+        # Any runner failure is a finding to report with its seed, not a reason to stop the swarm.
+        problem = SeedProblem(seed, source, [f"the runner raised {error!r}"])
+        return _SeedOutcome(seed, f"CRASHED ({error!r})", crashed=problem)
+    outcome = _SeedOutcome(seed, "ok")
+    broken = _invariant_details(result)
+    failed_steps = [
+        f"step {step.number} ({step.action} at line {step.line}): {step.detail}"
+        for step in result.steps
+        if not step.passed
+    ]
+    if broken:
+        outcome.broken = SeedProblem(seed, source, broken)
+        outcome.verdict = "INVARIANT BROKEN"
+    if result.crash:
+        outcome.crashed = SeedProblem(seed, source, [f"crash: {result.crash}"])
+        outcome.verdict = "CRASHED" if not broken else outcome.verdict
+    if failed_steps:
+        outcome.refused_steps = SeedProblem(seed, source, failed_steps)
+        outcome.verdict += f" ({len(failed_steps)} step(s) failed or refused)"
+    if broken or result.crash:
+        write_reports(result, report_dir / f"swarm-{seed}")
+    outcome.verdict += f" in {result.duration_s:.1f} s"
+    return outcome

@@ -34,7 +34,18 @@ def test_a_swarm_of_three_seeds_breaks_no_invariant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     exit_code = main(
-        ["scenario", "swarm", "--seeds", "3", "--first-seed", "1", "--report-dir", str(tmp_path)]
+        [
+            "scenario",
+            "swarm",
+            "--seeds",
+            "3",
+            "--first-seed",
+            "1",
+            "--jobs",
+            "2",
+            "--report-dir",
+            str(tmp_path),
+        ]
     )
 
     output = capsys.readouterr().out
