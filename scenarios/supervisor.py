@@ -24,6 +24,8 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
 RESTARTS_MAX = 3
+# Starts `python -m SERVICE` without modules the services never use (see scenarios/launch.py).
+LAUNCHER_MODULE = "scenarios.launch"
 
 
 class SupervisorError(RuntimeError):
@@ -225,6 +227,7 @@ class Supervisor:
         command = [
             sys.executable,
             "-m",
+            LAUNCHER_MODULE,
             managed.module,
             "--port",
             str(managed.port),
