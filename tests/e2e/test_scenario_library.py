@@ -22,6 +22,10 @@ def test_a_library_scenario_passes_and_replays_to_the_same_journal(path: Path, t
 
     assert first.exit_code == EXIT_PASSED, "\n".join(first.failures())
     assert second.exit_code == EXIT_PASSED, "\n".join(second.failures())
+    if path.stem == "bridge-crash-at-each-cycle-step":
+        # Each cycle's armed crash point was reached: the bridge died and was restarted in every one.
+        settles = [step for step in first.steps if step.action == "settle"]
+        assert [step.restarted for step in settles] == [["bridge"]] * 7
     journal = (tmp_path / "first" / "journal.jsonl").read_bytes()
     assert journal.count(b"\n") > 10
     assert journal == (tmp_path / "second" / "journal.jsonl").read_bytes()
