@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ log = structlog.get_logger(__name__)
 # Eight workers measured fastest on this two-core machine (sixteen were slower).
 WORKERS_DEFAULT = 8
 STOP_GRACE_S = 5.0
+# How soon a service notices SIGTERM or SIGINT (see serve_until_signalled).
+SIGNAL_POLL_INTERVAL_S = 0.1
 # A statement may carry up to 100,000 entries; with its per-entry outcomes the reply of one
 # execution is tens of megabytes, past gRPC's default 4 MB. Servers and the sandbox's own
 # channels accept messages up to this size.
@@ -79,16 +81,26 @@ def create_server(
 
 
 def serve_until_signalled(server: grpc.Server, on_stop: Callable[[], None]) -> None:
-    """Blocks until SIGTERM or SIGINT, then stops accepting calls and lets running ones finish."""
-    stop_requested = threading.Event()
+    """Blocks until SIGTERM or SIGINT, then stops accepting calls and lets running ones finish.
+
+    The handler only records the signal, and the main thread looks every SIGNAL_POLL_INTERVAL_S.
+    Waiting on an Event instead hung for good when two signals came at once (Ctrl-C reaches every
+    process of the group while the supervisor sends SIGTERM): the kernel delivered the second to
+    one of gRPC's threads, so the main thread's blocking wait was never interrupted to run the
+    Python handler, and a handler that takes a lock can deadlock when another interrupts it.
+    """
+    signals_received: list[str] = []
 
     def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        log.info("stop_requested", signal=signal.Signals(signal_number).name)
-        stop_requested.set()
+        # Appending to a list takes no lock: safe even when one handler interrupts another.
+        signals_received.append(signal.Signals(signal_number).name)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    stop_requested.wait()
+    # Serves for as long as it runs: the only way out of this loop is a signal.
+    while not signals_received:
+        time.sleep(SIGNAL_POLL_INTERVAL_S)
+    log.info("stop_requested", signal=signals_received[0])
     server.stop(STOP_GRACE_S).wait()
     on_stop()
     log.info("stopped")
