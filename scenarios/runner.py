@@ -48,6 +48,10 @@ SERVICES = ("custodian", "exchange", "bridge")
 # Every call of the runner gets a deadline: a hung service must fail the step, not hang the run.
 CALL_TIMEOUT_S = 30.0
 JOURNAL_PAGE_SIZE = 1000
+# A clock jump stops at most this many times at bridge timers (see _Run.advance_to).
+ADVANCE_ROUNDS_MAX = 10_000
+# Bridge timers that only read a venue's state; clocks need not stop at them.
+_PROBE_TIMER_PREFIXES = ("venue-check:",)
 JOURNAL_PAGES_MAX = 1000
 
 _SIDES = {"buy": exchange_pb2.SIDE_BUY, "sell": exchange_pb2.SIDE_SELL}
@@ -521,11 +525,43 @@ class _Run:
         self.result.steps.append(outcome)
 
     def advance_to(self, at_ms: int, request_id: str) -> None:
-        if at_ms <= self.now_ms:
-            return
-        delta_ms = at_ms - self.now_ms
+        """Moves every running service's clock to scenario time `at_ms`, in lockstep at bridge timers.
+
+        The venues move first, so that what the bridge asks of them is stamped with the new time.
+        A jump stops at every bridge timer that acts on the venues (a scheduled cycle, the end of a
+        dispute window), so that the bridge finds them at that timer's time, not at the end of the
+        jump; the bridge's venue checks only read a venue's state and need no stop.
+        """
+        for round_number in range(ADVANCE_ROUNDS_MAX):
+            if at_ms <= self.now_ms:
+                return
+            stop_ms = min(at_ms, self._next_acting_bridge_timer_ms() or at_ms)
+            suffix = f"/{round_number}" if round_number else ""
+            self._advance_services(stop_ms - self.now_ms, request_id + suffix)
+        raise AssertionError(
+            f"{ADVANCE_ROUNDS_MAX} bridge timers inside one jump: a timer keeps rescheduling"
+        )
+
+    def _next_acting_bridge_timer_ms(self) -> int | None:
+        """Scenario time of the bridge's next timer that acts on the venues; None when none is pending."""
+        if "bridge" in self.kept_down:
+            return None
+        clock = self.admin.control(self.address("bridge")).GetClock(
+            control_pb2.GetClockRequest(), timeout=CALL_TIMEOUT_S
+        )
+        bridge_now_ms = clock.now.ToMilliseconds()
+        # A timer already due (scheduled for "now", as a restarted bridge schedules its catch-up
+        # cycle) runs at the next advance: the clocks stop 1 ms later, before the venues move on.
+        due = [
+            max(timer.due_time.ToMilliseconds(), bridge_now_ms + 1)
+            for timer in clock.pending_timers
+            if not timer.name.startswith(_PROBE_TIMER_PREFIXES)
+        ]
+        return self.now_ms + min(due) - bridge_now_ms if due else None
+
+    def _advance_services(self, delta_ms: int, request_id: str) -> None:
+        assert delta_ms > 0, delta_ms
         duration = duration_pb2.Duration(seconds=delta_ms // 1000, nanos=(delta_ms % 1000) * 1_000_000)
-        # The venues move first, so that what the bridge asks of them is stamped with the new time.
         for service in SERVICES:
             if service in self.kept_down:
                 continue
@@ -533,8 +569,8 @@ class _Run:
                 control_pb2.AdvanceClockRequest(request_id=request_id, duration=duration),
                 timeout=CALL_TIMEOUT_S,
             )
-        self.now_ms = at_ms
-        self.supervisor.sim_elapsed_ms = at_ms
+        self.now_ms += delta_ms
+        self.supervisor.sim_elapsed_ms = self.now_ms
 
     def perform(self, step: Step, request_id: str) -> None:
         fields = step.fields

@@ -54,6 +54,10 @@ class Clock(Protocol):
         """Returns when the next timer falls due, or None."""
         ...
 
+    def pending_timers(self, limit: int) -> list[tuple[int, str]]:
+        """The `limit` soonest pending timers as (due ms, name), soonest first."""
+        ...
+
     def advance(self, duration_ms: int) -> int:
         """Moves a simulated clock forward and returns how many timers ran."""
         ...
@@ -81,6 +85,10 @@ class _TimerQueue:
 
     def next_due_ms(self) -> int | None:
         return self._heap[0].due_ms if self._heap else None
+
+    def soonest(self, limit: int) -> list[tuple[int, str]]:
+        assert limit > 0, limit
+        return [(timer.due_ms, timer.name) for timer in heapq.nsmallest(limit, self._heap)]
 
 
 def _run_timer(timer: _Timer) -> None:
@@ -113,6 +121,10 @@ class SimulatedClock:
     def next_timer_ms(self) -> int | None:
         with self._lock:
             return self._timers.next_due_ms()
+
+    def pending_timers(self, limit: int) -> list[tuple[int, str]]:
+        with self._lock:
+            return self._timers.soonest(limit)
 
     def advance(self, duration_ms: int) -> int:
         assert duration_ms > 0, "callers validate the duration"
@@ -159,6 +171,10 @@ class RealClock:
     def next_timer_ms(self) -> int | None:
         with self._condition:
             return self._timers.next_due_ms()
+
+    def pending_timers(self, limit: int) -> list[tuple[int, str]]:
+        with self._condition:
+            return self._timers.soonest(limit)
 
     def advance(self, duration_ms: int) -> int:
         raise AssertionError("the control service refuses to advance a real clock")

@@ -70,6 +70,10 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         next_timer_ms = self._clock.next_timer_ms()
         if next_timer_ms is not None:
             response.next_timer_time.CopyFrom(to_timestamp(next_timer_ms))
+        response.pending_timers.extend(
+            control_pb2.PendingTimer(name=name, due_time=to_timestamp(due_ms))
+            for due_ms, name in self._clock.pending_timers(PENDING_TIMERS_LISTED_MAX)
+        )
         return response
 
     def AdvanceClock(
@@ -236,6 +240,8 @@ _INJECTABLE_CODES = {
     status.value[0]: ErrorCode(status.name) for status in grpc.StatusCode if status is not grpc.StatusCode.OK
 }
 _CODE_NUMBERS = {code: number for number, code in _INJECTABLE_CODES.items()}
+# GetClock lists at most this many of the soonest pending timers.
+PENDING_TIMERS_LISTED_MAX = 100
 _FAULT_NAME_PATTERN = re.compile(r"faults/[1-9][0-9]{0,17}")
 _METHOD_PATTERN = re.compile(r"/[A-Za-z0-9_.]+/([A-Za-z0-9_]+)?")
 _PROBABILITY_PATTERN = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")

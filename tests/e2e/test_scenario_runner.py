@@ -72,3 +72,57 @@ def test_the_same_seed_gives_a_byte_identical_journal(tmp_path: Path) -> None:
     journal = (tmp_path / "first" / "journal.jsonl").read_bytes()
     assert journal
     assert journal == (tmp_path / "second" / "journal.jsonl").read_bytes()
+
+
+LOCKSTEP = """\
+# Two scheduled cycles fall inside one clock jump.
+name: lockstep
+description: the clocks stop at each scheduled cycle inside a jump
+seed: 9
+world:
+  assets: {BTC: 8, USDT: 6}
+  settlement_interval_s: 600
+  exchanges:
+    - id: okx-sim
+      settlement_funding: {BTC: "100", USDT: "10000000"}
+  clients:
+    - id: acme
+      deposits: {BTC: "10", USDT: "500000"}
+      connections: [okx-sim]
+      allocations: {okx-sim: {BTC: "1", USDT: "100000"}}
+steps:
+  - at: 1m
+    action: place_order
+    client: acme
+    market: BTC-USDT
+    side: buy
+    type: market
+    quantity: "0.1"
+  - at: 25m
+    action: wait
+expect:
+  - settlement: {exchange: okx-sim, state: succeeded, count: 2}
+"""
+
+
+def test_a_clock_jump_stops_at_each_scheduled_cycle_so_the_venues_are_at_its_time(tmp_path: Path) -> None:
+    source = tmp_path / "lockstep.yaml"
+    source.write_text(LOCKSTEP)
+
+    result = run_scenario(load_scenario(source), say=lambda message: None)
+
+    assert result.exit_code == EXIT_PASSED, "\n".join(result.failures())
+    start_ms = min(int(event["time_ms"]) for event in result.journal)
+    statements = [
+        (event["subject"], event["attributes"]["state"], (int(event["time_ms"]) - start_ms) // 60_000)
+        for event in result.journal
+        if event["service"] == "exchange" and event["kind"] == "STATEMENT"
+    ]
+    # Cut and confirmed at 10m and 20m of sandbox time, as the bridge's schedule says, not at 25m
+    # where the jump ends.
+    assert statements == [
+        ("exchanges/okx-sim/statements/1", "ISSUED", 10),
+        ("exchanges/okx-sim/statements/1", "CONFIRMED", 10),
+        ("exchanges/okx-sim/statements/2", "ISSUED", 20),
+        ("exchanges/okx-sim/statements/2", "CONFIRMED", 20),
+    ]

@@ -33,3 +33,13 @@ def test_failing_timer_does_not_stop_the_others() -> None:
     clock.schedule(20, "ok", lambda: seen.append(clock.now_ms()))
     assert clock.advance(30) == 2
     assert seen == [20]
+
+
+def test_pending_timers_are_listed_soonest_first_up_to_a_limit() -> None:
+    clock = SimulatedClock(start_ms=0)
+    for due_ms, name in ((30, "c"), (10, "a"), (20, "b")):
+        clock.schedule(due_ms, name, lambda: None)
+
+    assert clock.pending_timers(2) == [(10, "a"), (20, "b")]
+    clock.advance(15)
+    assert clock.pending_timers(100) == [(20, "b"), (30, "c")]

@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1coes/control/v1/control.proto\x12\x0eoes.control.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x01\n\tCallFault\x12\x0e\n\x06method\x18\x01 \x01(\t\x12/\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x1f.oes.control.v1.CallFaultAction\x12*\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\x0e\n\x06reason\x18\x05 \x01(\t\" \n\x0f\x43rashPointFault\x12\r\n\x05point\x18\x01 \x01(\t\"k\n\x0c\x46\x61ultTrigger\x12\x10\n\x06\x61lways\x18\x01 \x01(\x08H\x00\x12\x15\n\x0b\x66irst_calls\x18\x02 \x01(\x03H\x00\x12\x13\n\tevery_nth\x18\x03 \x01(\x03H\x00\x12\x15\n\x0bprobability\x18\x04 \x01(\tH\x00\x42\x06\n\x04when\"\xf5\x01\n\x05\x46\x61ult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04\x63\x61ll\x18\x02 \x01(\x0b\x32\x19.oes.control.v1.CallFaultH\x00\x12\x36\n\x0b\x63rash_point\x18\x03 \x01(\x0b\x32\x1f.oes.control.v1.CrashPointFaultH\x00\x12-\n\x07trigger\x18\x04 \x01(\x0b\x32\x1c.oes.control.v1.FaultTrigger\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ired_count\x18\x06 \x01(\x03\x42\x06\n\x04kind\"K\n\x0fSetFaultRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12$\n\x05\x66\x61ult\x18\x02 \x01(\x0b\x32\x15.oes.control.v1.Fault\"8\n\x10SetFaultResponse\x12$\n\x05\x66\x61ult\x18\x01 \x01(\x0b\x32\x15.oes.control.v1.Fault\"\x13\n\x11ListFaultsRequest\"Q\n\x12ListFaultsResponse\x12%\n\x06\x66\x61ults\x18\x01 \x03(\x0b\x32\x15.oes.control.v1.Fault\x12\x14\n\x0c\x63rash_points\x18\x02 \x03(\t\"6\n\x12\x43learFaultsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\",\n\x13\x43learFaultsResponse\x12\x15\n\rcleared_count\x18\x01 \x01(\x05\"\x11\n\x0fGetClockRequest\"\x99\x01\n\x10GetClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04mode\x18\x02 \x01(\x0e\x32\x19.oes.control.v1.ClockMode\x12\x33\n\x0fnext_timer_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x13\x41\x64vanceClockRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"Y\n\x14\x41\x64vanceClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10timers_run_count\x18\x02 \x01(\x03\"\"\n\x0cResetRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"?\n\rResetResponse\x12.\n\nreset_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n\x0cJournalEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12@\n\nattributes\x18\x05 \x03(\x0b\x32,.oes.control.v1.JournalEvent.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"?\n\x12ListJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"Z\n\x13ListJournalResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.oes.control.v1.JournalEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\".\n\x14StreamJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\"D\n\x15StreamJournalResponse\x12+\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1c.oes.control.v1.JournalEvent*\xc7\x01\n\x0f\x43\x61llFaultAction\x12!\n\x1d\x43\x41LL_FAULT_ACTION_UNSPECIFIED\x10\x00\x12!\n\x1d\x43\x41LL_FAULT_ACTION_ADD_LATENCY\x10\x01\x12\"\n\x1e\x43\x41LL_FAULT_ACTION_RETURN_ERROR\x10\x02\x12 \n\x1c\x43\x41LL_FAULT_ACTION_DROP_REPLY\x10\x03\x12(\n$CALL_FAULT_ACTION_DUPLICATE_DELIVERY\x10\x04*P\n\tClockMode\x12\x1a\n\x16\x43LOCK_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_MODE_REAL\x10\x01\x12\x12\n\x0e\x43LOCK_MODE_SIM\x10\x02\x32\xb4\x05\n\x0e\x43ontrolService\x12M\n\x08GetClock\x12\x1f.oes.control.v1.GetClockRequest\x1a .oes.control.v1.GetClockResponse\x12Y\n\x0c\x41\x64vanceClock\x12#.oes.control.v1.AdvanceClockRequest\x1a$.oes.control.v1.AdvanceClockResponse\x12\x44\n\x05Reset\x12\x1c.oes.control.v1.ResetRequest\x1a\x1d.oes.control.v1.ResetResponse\x12V\n\x0bListJournal\x12\".oes.control.v1.ListJournalRequest\x1a#.oes.control.v1.ListJournalResponse\x12^\n\rStreamJournal\x12$.oes.control.v1.StreamJournalRequest\x1a%.oes.control.v1.StreamJournalResponse0\x01\x12M\n\x08SetFault\x12\x1f.oes.control.v1.SetFaultRequest\x1a .oes.control.v1.SetFaultResponse\x12S\n\nListFaults\x12!.oes.control.v1.ListFaultsRequest\x1a\".oes.control.v1.ListFaultsResponse\x12V\n\x0b\x43learFaults\x12\".oes.control.v1.ClearFaultsRequest\x1a#.oes.control.v1.ClearFaultsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1coes/control/v1/control.proto\x12\x0eoes.control.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x01\n\tCallFault\x12\x0e\n\x06method\x18\x01 \x01(\t\x12/\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x1f.oes.control.v1.CallFaultAction\x12*\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\x0e\n\x06reason\x18\x05 \x01(\t\" \n\x0f\x43rashPointFault\x12\r\n\x05point\x18\x01 \x01(\t\"k\n\x0c\x46\x61ultTrigger\x12\x10\n\x06\x61lways\x18\x01 \x01(\x08H\x00\x12\x15\n\x0b\x66irst_calls\x18\x02 \x01(\x03H\x00\x12\x13\n\tevery_nth\x18\x03 \x01(\x03H\x00\x12\x15\n\x0bprobability\x18\x04 \x01(\tH\x00\x42\x06\n\x04when\"\xf5\x01\n\x05\x46\x61ult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04\x63\x61ll\x18\x02 \x01(\x0b\x32\x19.oes.control.v1.CallFaultH\x00\x12\x36\n\x0b\x63rash_point\x18\x03 \x01(\x0b\x32\x1f.oes.control.v1.CrashPointFaultH\x00\x12-\n\x07trigger\x18\x04 \x01(\x0b\x32\x1c.oes.control.v1.FaultTrigger\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ired_count\x18\x06 \x01(\x03\x42\x06\n\x04kind\"K\n\x0fSetFaultRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12$\n\x05\x66\x61ult\x18\x02 \x01(\x0b\x32\x15.oes.control.v1.Fault\"8\n\x10SetFaultResponse\x12$\n\x05\x66\x61ult\x18\x01 \x01(\x0b\x32\x15.oes.control.v1.Fault\"\x13\n\x11ListFaultsRequest\"Q\n\x12ListFaultsResponse\x12%\n\x06\x66\x61ults\x18\x01 \x03(\x0b\x32\x15.oes.control.v1.Fault\x12\x14\n\x0c\x63rash_points\x18\x02 \x03(\t\"6\n\x12\x43learFaultsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\",\n\x13\x43learFaultsResponse\x12\x15\n\rcleared_count\x18\x01 \x01(\x05\"\x11\n\x0fGetClockRequest\"\xcf\x01\n\x10GetClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04mode\x18\x02 \x01(\x0e\x32\x19.oes.control.v1.ClockMode\x12\x33\n\x0fnext_timer_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x0epending_timers\x18\x04 \x03(\x0b\x32\x1c.oes.control.v1.PendingTimer\"J\n\x0cPendingTimer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x08\x64ue_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x13\x41\x64vanceClockRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"Y\n\x14\x41\x64vanceClockResponse\x12\'\n\x03now\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10timers_run_count\x18\x02 \x01(\x03\"\"\n\x0cResetRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"?\n\rResetResponse\x12.\n\nreset_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n\x0cJournalEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12@\n\nattributes\x18\x05 \x03(\x0b\x32,.oes.control.v1.JournalEvent.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"?\n\x12ListJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"Z\n\x13ListJournalResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.oes.control.v1.JournalEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\".\n\x14StreamJournalRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\"D\n\x15StreamJournalResponse\x12+\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1c.oes.control.v1.JournalEvent*\xc7\x01\n\x0f\x43\x61llFaultAction\x12!\n\x1d\x43\x41LL_FAULT_ACTION_UNSPECIFIED\x10\x00\x12!\n\x1d\x43\x41LL_FAULT_ACTION_ADD_LATENCY\x10\x01\x12\"\n\x1e\x43\x41LL_FAULT_ACTION_RETURN_ERROR\x10\x02\x12 \n\x1c\x43\x41LL_FAULT_ACTION_DROP_REPLY\x10\x03\x12(\n$CALL_FAULT_ACTION_DUPLICATE_DELIVERY\x10\x04*P\n\tClockMode\x12\x1a\n\x16\x43LOCK_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_MODE_REAL\x10\x01\x12\x12\n\x0e\x43LOCK_MODE_SIM\x10\x02\x32\xb4\x05\n\x0e\x43ontrolService\x12M\n\x08GetClock\x12\x1f.oes.control.v1.GetClockRequest\x1a .oes.control.v1.GetClockResponse\x12Y\n\x0c\x41\x64vanceClock\x12#.oes.control.v1.AdvanceClockRequest\x1a$.oes.control.v1.AdvanceClockResponse\x12\x44\n\x05Reset\x12\x1c.oes.control.v1.ResetRequest\x1a\x1d.oes.control.v1.ResetResponse\x12V\n\x0bListJournal\x12\".oes.control.v1.ListJournalRequest\x1a#.oes.control.v1.ListJournalResponse\x12^\n\rStreamJournal\x12$.oes.control.v1.StreamJournalRequest\x1a%.oes.control.v1.StreamJournalResponse0\x01\x12M\n\x08SetFault\x12\x1f.oes.control.v1.SetFaultRequest\x1a .oes.control.v1.SetFaultResponse\x12S\n\nListFaults\x12!.oes.control.v1.ListFaultsRequest\x1a\".oes.control.v1.ListFaultsResponse\x12V\n\x0b\x43learFaults\x12\".oes.control.v1.ClearFaultsRequest\x1a#.oes.control.v1.ClearFaultsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_CALLFAULTACTION']._serialized_start=1967
-  _globals['_CALLFAULTACTION']._serialized_end=2166
-  _globals['_CLOCKMODE']._serialized_start=2168
-  _globals['_CLOCKMODE']._serialized_end=2248
+  _globals['_CALLFAULTACTION']._serialized_start=2097
+  _globals['_CALLFAULTACTION']._serialized_end=2296
+  _globals['_CLOCKMODE']._serialized_start=2298
+  _globals['_CLOCKMODE']._serialized_end=2378
   _globals['_CALLFAULT']._serialized_start=114
   _globals['_CALLFAULT']._serialized_end=271
   _globals['_CRASHPOINTFAULT']._serialized_start=273
@@ -62,27 +62,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCLOCKREQUEST']._serialized_start=1005
   _globals['_GETCLOCKREQUEST']._serialized_end=1022
   _globals['_GETCLOCKRESPONSE']._serialized_start=1025
-  _globals['_GETCLOCKRESPONSE']._serialized_end=1178
-  _globals['_ADVANCECLOCKREQUEST']._serialized_start=1180
-  _globals['_ADVANCECLOCKREQUEST']._serialized_end=1266
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=1268
-  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=1357
-  _globals['_RESETREQUEST']._serialized_start=1359
-  _globals['_RESETREQUEST']._serialized_end=1393
-  _globals['_RESETRESPONSE']._serialized_start=1395
-  _globals['_RESETRESPONSE']._serialized_end=1458
-  _globals['_JOURNALEVENT']._serialized_start=1461
-  _globals['_JOURNALEVENT']._serialized_end=1689
-  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_start=1640
-  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_end=1689
-  _globals['_LISTJOURNALREQUEST']._serialized_start=1691
-  _globals['_LISTJOURNALREQUEST']._serialized_end=1754
-  _globals['_LISTJOURNALRESPONSE']._serialized_start=1756
-  _globals['_LISTJOURNALRESPONSE']._serialized_end=1846
-  _globals['_STREAMJOURNALREQUEST']._serialized_start=1848
-  _globals['_STREAMJOURNALREQUEST']._serialized_end=1894
-  _globals['_STREAMJOURNALRESPONSE']._serialized_start=1896
-  _globals['_STREAMJOURNALRESPONSE']._serialized_end=1964
-  _globals['_CONTROLSERVICE']._serialized_start=2251
-  _globals['_CONTROLSERVICE']._serialized_end=2943
+  _globals['_GETCLOCKRESPONSE']._serialized_end=1232
+  _globals['_PENDINGTIMER']._serialized_start=1234
+  _globals['_PENDINGTIMER']._serialized_end=1308
+  _globals['_ADVANCECLOCKREQUEST']._serialized_start=1310
+  _globals['_ADVANCECLOCKREQUEST']._serialized_end=1396
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_start=1398
+  _globals['_ADVANCECLOCKRESPONSE']._serialized_end=1487
+  _globals['_RESETREQUEST']._serialized_start=1489
+  _globals['_RESETREQUEST']._serialized_end=1523
+  _globals['_RESETRESPONSE']._serialized_start=1525
+  _globals['_RESETRESPONSE']._serialized_end=1588
+  _globals['_JOURNALEVENT']._serialized_start=1591
+  _globals['_JOURNALEVENT']._serialized_end=1819
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_start=1770
+  _globals['_JOURNALEVENT_ATTRIBUTESENTRY']._serialized_end=1819
+  _globals['_LISTJOURNALREQUEST']._serialized_start=1821
+  _globals['_LISTJOURNALREQUEST']._serialized_end=1884
+  _globals['_LISTJOURNALRESPONSE']._serialized_start=1886
+  _globals['_LISTJOURNALRESPONSE']._serialized_end=1976
+  _globals['_STREAMJOURNALREQUEST']._serialized_start=1978
+  _globals['_STREAMJOURNALREQUEST']._serialized_end=2024
+  _globals['_STREAMJOURNALRESPONSE']._serialized_start=2026
+  _globals['_STREAMJOURNALRESPONSE']._serialized_end=2094
+  _globals['_CONTROLSERVICE']._serialized_start=2381
+  _globals['_CONTROLSERVICE']._serialized_end=3073
 # @@protoc_insertion_point(module_scope)

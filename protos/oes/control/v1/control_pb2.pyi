@@ -126,14 +126,24 @@ class GetClockRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetClockResponse(_message.Message):
-    __slots__ = ("now", "mode", "next_timer_time")
+    __slots__ = ("now", "mode", "next_timer_time", "pending_timers")
     NOW_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     NEXT_TIMER_TIME_FIELD_NUMBER: _ClassVar[int]
+    PENDING_TIMERS_FIELD_NUMBER: _ClassVar[int]
     now: _timestamp_pb2.Timestamp
     mode: ClockMode
     next_timer_time: _timestamp_pb2.Timestamp
-    def __init__(self, now: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mode: _Optional[_Union[ClockMode, str]] = ..., next_timer_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    pending_timers: _containers.RepeatedCompositeFieldContainer[PendingTimer]
+    def __init__(self, now: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mode: _Optional[_Union[ClockMode, str]] = ..., next_timer_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_timers: _Optional[_Iterable[_Union[PendingTimer, _Mapping]]] = ...) -> None: ...
+
+class PendingTimer(_message.Message):
+    __slots__ = ("name", "due_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    due_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AdvanceClockRequest(_message.Message):
     __slots__ = ("request_id", "duration")
