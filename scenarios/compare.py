@@ -8,13 +8,10 @@ from textwrap import wrap
 from typing import Any
 
 from oes.control.v1 import control_pb2
-from scenarios.endpoints import SandboxSession
+from scenarios.endpoints import CALL_TIMEOUT_S, SandboxSession
 from scenarios.placement import Placement
 from scenarios.scenario_file import ScenarioClient, ScenarioWorld, Step, format_duration
 from service_kit.money import AssetScales
-
-# Every call of compare mode gets a deadline, like every call of the runner.
-CALL_TIMEOUT_S = 30.0
 
 LOSS_VALUATION = (
     "loss = before + own flows - after, per asset in that asset's own units (no prices: a loss in one "

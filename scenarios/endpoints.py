@@ -14,6 +14,10 @@ from oes.exchange.v1 import exchange_pb2_grpc
 from service_kit.auth import ADMIN, Principal, PrincipalKind, TokenAuthority
 from service_kit.config import authorized_channel
 
+# Every call the scenario tools make gets a deadline: a hung service must fail a step or a check,
+# not hang the run.
+CALL_TIMEOUT_S = 30.0
+
 CUSTODIAN_PORT_DEFAULT = 50051
 EXCHANGE_PORT_DEFAULT = 50052
 BRIDGE_PORT_DEFAULT = 50053

@@ -11,12 +11,9 @@ from rich.table import Table
 
 from oes.custodian.v1 import custodian_pb2
 from oes.exchange.v1 import exchange_pb2
-from scenarios.endpoints import SandboxSession
+from scenarios.endpoints import CALL_TIMEOUT_S, SandboxSession
 from scenarios.scenario_file import ScenarioClient
 from service_kit.money import AssetScales
-
-# Every call that reads a placement gets a deadline, like every call of the runner.
-CALL_TIMEOUT_S = 30.0
 
 # The places an asset can sit, in the order of the table's columns, with their headers.
 LOCATIONS: dict[str, str] = {

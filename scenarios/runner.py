@@ -22,7 +22,7 @@ from oes.control.v1 import control_pb2
 from oes.custodian.v1 import custodian_pb2
 from oes.exchange.v1 import exchange_pb2
 from scenarios.compare import ClientComparison, compare_document, compare_rows, holdings_from, sandbox_now_ms
-from scenarios.endpoints import Endpoints, SandboxSession, admin_session, client_principal
+from scenarios.endpoints import CALL_TIMEOUT_S, Endpoints, SandboxSession, admin_session, client_principal
 from scenarios.invariants import InvariantResult, InvariantState, check_invariants
 from scenarios.placement import Placement, placement_document, read_placement
 from scenarios.scenario_file import Expectation, Scenario, ScenarioClient, Step, format_duration
@@ -45,8 +45,6 @@ RESULT_WORDS = {
 }
 
 SERVICES = ("custodian", "exchange", "bridge")
-# Every call of the runner gets a deadline: a hung service must fail the step, not hang the run.
-CALL_TIMEOUT_S = 30.0
 JOURNAL_PAGE_SIZE = 1000
 # A clock jump stops at most this many times at bridge timers (see _Run.advance_to).
 ADVANCE_ROUNDS_MAX = 10_000

@@ -141,8 +141,6 @@ CREATE TRIGGER claim_closures_are_immutable BEFORE UPDATE ON claim_closures
 BEGIN
     SELECT RAISE(ABORT, 'claim closures are append-only: a claim is closed once');
 END;
-
-CREATE INDEX claims_by_connection ON claims (connection, number);
 """
 
 # The largest page, plus the one claim more that tells whether another page follows.
